@@ -1,0 +1,214 @@
+"""The one interface every storage speaks.
+
+A `Provider` describes a storage (name, URL scheme, StorageConfig Type/Vendor, region table,
+capabilities) and builds the StartSnapshot `StorageConfig` payload. A `Session` implements the
+handful of primitives that differ between SDKs. Everything else — probing, paging, retries,
+concurrency, atomic writes, checksums — lives once in `rtcsnap.storage`.
+
+Contract rules a provider must keep:
+* every SDK failure leaves a primitive as a `StorageError` with a `Reason` (translate inside);
+* `get` streams: never read a whole object into memory;
+* `list_page` returns one page and the SDK's own cursor, untouched: loops live in core;
+* a `Session` is used from one thread at a time (core opens one per worker thread).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType, TracebackType
+from typing import IO, Any, ClassVar
+
+from rtcsnap.errors import ConfigurationError
+from rtcsnap.target import Credentials, StorageTarget
+
+CHUNK_SIZE = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider's SDK can do; core and the contract suite skip what is absent."""
+
+    list: bool = True
+    delete: bool = True
+    upload: bool = True
+    checksums: tuple[str, ...] = ()
+    """Algorithms `Session.checksum` may return, e.g. ``("md5",)`` or ``("crc64ecma",)``."""
+
+    def names(self) -> list[str]:
+        caps = [n for n in ("list", "delete", "upload") if getattr(self, n)]
+        return caps + [f"checksum:{c}" for c in self.checksums]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing or a GET says about one object."""
+
+    key: str
+    size: int
+    etag: str | None = None
+    last_modified: datetime | None = None
+    checksums: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Provider-declared checksums by algorithm (e.g. ``{"crc64ecma": "1234"}``), as received."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ObjectInfo]
+    next_cursor: str | None
+
+
+class ObjectStream:
+    """A GET in progress: `info` plus a chunk iterator; always close it (use `with`)."""
+
+    def __init__(self, info: ObjectInfo, chunks: Iterator[bytes], close: Callable[[], None] = lambda: None) -> None:
+        self.info = info
+        self._chunks = chunks
+        self._close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def read(self) -> bytes:
+        """Whole body; for probes and tests only — downloads stream."""
+        return b"".join(self._chunks)
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> ObjectStream:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+Body = bytes | IO[bytes]
+
+
+class Session(ABC):
+    """Primitives over one SDK client, opened for one `StorageTarget`."""
+
+    def __init__(self, provider: Provider, target: StorageTarget) -> None:
+        self.provider = provider
+        self.target = target
+
+    @abstractmethod
+    def head_bucket(self) -> None:
+        """Cheapest call that proves the bucket exists and the key is accepted."""
+
+    @abstractmethod
+    def put(self, key: str, data: Body, content_type: str = "application/octet-stream") -> ObjectInfo: ...
+
+    @abstractmethod
+    def get(self, key: str) -> ObjectStream: ...
+
+    @abstractmethod
+    def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    def checksum(self, info: ObjectInfo) -> tuple[str, str] | None:
+        """(algorithm, expected value) the downloaded bytes must match, if the provider offers one."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release SDK resources."""
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class Provider(ABC):
+    """A storage kind. Subclasses set the class attributes and implement two methods."""
+
+    name: ClassVar[str]
+    """Short unique id, e.g. ``"s3"``."""
+    scheme: ClassVar[str]
+    """URL scheme of its targets, e.g. ``"s3"``."""
+    storage_type: ClassVar[int]
+    """StorageConfig.Type it serves: 0 TOS, 2 third-party (CustomConfig), 3 veImageX."""
+    vendor: ClassVar[int | None] = None
+    """CustomConfig.Vendor for Type 2 (0 S3, 1 OSS, 2 OBS, 3 COS, 4 Kodo)."""
+    region_table: ClassVar[str | None] = None
+    """Name of the region table in `rtcsnap.regions` (e.g. ``"s3"``)."""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    options: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    """Extra URL query options the provider accepts, name -> help."""
+    credential_env: ClassVar[tuple[str, str] | None] = None
+    """(access key, secret key) environment variables read when no credentials are given."""
+    session_token_env: ClassVar[str | None] = None
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def storage_config(self, target: StorageTarget) -> Any:
+        """The StartSnapshot `StorageConfig` model for this target (secrets included)."""
+
+    @abstractmethod
+    def open(self, target: StorageTarget) -> Session:
+        """A session over the provider's SDK; credentials are already resolved on `target`."""
+
+    # -- overridable helpers ---------------------------------------------------------------
+
+    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
+        """The provider's conventional credential source; default reads `credential_env`."""
+        if self.credential_env is None:
+            return None
+        ak_name, sk_name = self.credential_env
+        ak, sk = os.environ.get(ak_name), os.environ.get(sk_name)
+        if not ak or not sk:
+            return None
+        token = os.environ.get(self.session_token_env) if self.session_token_env else None
+        return Credentials.of(ak, sk, token, source=f"env:{ak_name}")
+
+    def check_target(self, target: StorageTarget) -> None:
+        """Reject unknown URL options before any request; extend for provider rules."""
+        if target.scheme != self.scheme:
+            raise ConfigurationError(f"target scheme {target.scheme!r}: provider {self.name!r} serves {self.scheme}://")
+        unknown = sorted(set(target.options) - set(self.options))
+        if unknown:
+            known = ", ".join(["region", "endpoint", *self.options]) or "none"
+            raise ConfigurationError(f"target option {unknown[0]!r}: not understood by provider {self.name!r} (known: {known})")
+
+    def resolve(self, target: StorageTarget) -> StorageTarget:
+        """The target checked and with credentials filled from the environment if absent."""
+        self.check_target(target)
+        if target.credentials is None:
+            creds = self.credentials_from_env(target)
+            if creds is not None:
+                target = target.with_credentials(creds)
+        return target
+
+    @classmethod
+    def version(cls) -> str:
+        from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+        top = cls.__module__.split(".")[0]
+        for dist in packages_distributions().get(top, []):
+            try:
+                return version(dist)
+            except PackageNotFoundError:  # pragma: no cover - metadata vanished
+                continue
+        return "unknown"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.scheme}:// Type={self.storage_type} Vendor={self.vendor}>"
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "Body",
+    "Capabilities",
+    "ObjectInfo",
+    "ObjectStream",
+    "Page",
+    "Provider",
+    "Session",
+]

@@ -1,0 +1,118 @@
+"""Where snapshots live: a provider URL plus the credentials to reach it.
+
+`s3://bucket/prefix?region=us-east-1&endpoint=http://127.0.0.1:9000` — the scheme picks the
+provider, the rest is provider-neutral. Secrets are `SecretStr` and never rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from pydantic import SecretStr
+
+from rtcsnap.errors import ConfigurationError
+
+_RESERVED = ("region", "endpoint")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An access key pair (and STS token). `repr`/`str` show the access key only."""
+
+    access_key: str
+    secret_key: SecretStr
+    session_token: SecretStr | None = None
+    source: str = "explicit"
+
+    @classmethod
+    def of(cls, access_key: str, secret_key: str, session_token: str | None = None, *, source: str = "explicit") -> Credentials:
+        if not access_key:
+            raise ConfigurationError("credentials: access key is empty")
+        if not secret_key:
+            raise ConfigurationError("credentials: secret key is empty")
+        return cls(access_key, SecretStr(secret_key), SecretStr(session_token) if session_token else None, source)
+
+    def __repr__(self) -> str:
+        token = ", session_token='**********'" if self.session_token else ""
+        return f"Credentials(access_key={self.access_key!r}, secret_key='**********'{token}, source={self.source!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class StorageTarget:
+    """A bucket (and key prefix) of one provider. Build it with `StorageTarget.parse`."""
+
+    scheme: str
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    endpoint: str | None = None
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    credentials: Credentials | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        url: str,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        session_token: str | None = None,
+    ) -> StorageTarget:
+        parts = urlsplit(url)
+        if not parts.scheme or "://" not in url:
+            raise ConfigurationError(f"target {url!r}: expected SCHEME://BUCKET[/PREFIX][?options], e.g. s3://my-bucket/snaps")
+        if parts.username or parts.password:
+            raise ConfigurationError("target: do not put credentials in the URL; pass them explicitly or via the environment")
+        bucket = parts.hostname or ""
+        if parts.port is not None or not bucket:
+            raise ConfigurationError(f"target {parts.scheme}://{parts.netloc}: the part after :// must be a bucket name")
+        query: dict[str, str] = {}
+        for k, v in parse_qsl(parts.query, keep_blank_values=True):
+            if k in query:
+                raise ConfigurationError(f"target option {k!r}: given more than once")
+            query[k] = v
+        creds = None
+        if access_key or secret_key:
+            creds = Credentials.of(access_key or "", secret_key or "", session_token)
+        return cls(
+            scheme=parts.scheme.lower(),
+            bucket=parts.netloc,
+            prefix=parts.path.lstrip("/"),
+            region=query.pop("region", None) or None,
+            endpoint=query.pop("endpoint", None) or None,
+            options=MappingProxyType(query),
+            credentials=creds,
+        )
+
+    @property
+    def url(self) -> str:
+        """The URL form again (never with credentials)."""
+        q = {k: v for k, v in (("region", self.region), ("endpoint", self.endpoint)) if v}
+        q.update(self.options)
+        tail = f"?{urlencode(q, safe=':/')}" if q else ""
+        return f"{self.scheme}://{self.bucket}/{self.prefix}{tail}"
+
+    def with_credentials(self, credentials: Credentials | None) -> StorageTarget:
+        return replace(self, credentials=credentials)
+
+    def replace(self, **changes: object) -> StorageTarget:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def key(self, name: str) -> str:
+        """A key under this target's prefix."""
+        if not self.prefix:
+            return name
+        return self.prefix + ("" if self.prefix.endswith("/") else "/") + name
+
+    def __repr__(self) -> str:
+        return f"StorageTarget({self.url!r}, credentials={self.credentials!r})"
+
+    __str__ = __repr__
+
+
+__all__ = ["Credentials", "StorageTarget"]
