@@ -13,7 +13,14 @@ from rtcsnap.errors import (
     ValidationError,
 )
 from rtcsnap.hookspecs import hookimpl, hookspec
-from rtcsnap.providers.contract import Capabilities, ObjectInfo, ObjectStream, Page, Provider, Session
+from rtcsnap.providers.contract import (
+    Capabilities,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Session,
+)
 from rtcsnap.target import Credentials, StorageTarget
 
 __version__ = "0.1.0"

@@ -90,9 +90,7 @@ class Reason(StrEnum):
         return _DESCRIPTIONS[self]
 
 
-_RETRYABLE = frozenset(
-    {Reason.THROTTLED, Reason.TRANSIENT, Reason.NETWORK, Reason.CHECKSUM_MISMATCH}
-)
+_RETRYABLE = frozenset({Reason.THROTTLED, Reason.TRANSIENT, Reason.NETWORK, Reason.CHECKSUM_MISMATCH})
 
 _DESCRIPTIONS = {
     Reason.BUCKET_MISSING: "the bucket does not exist",
@@ -136,7 +134,11 @@ class StorageError(RtcSnapError):
         where = " ".join(p for p in (self.provider, self.operation) if p)
         extras = [
             f"{k}={v}"
-            for k, v in (("code", self.code), ("status", self.status), ("request_id", self.request_id))
+            for k, v in (
+                ("code", self.code),
+                ("status", self.status),
+                ("request_id", self.request_id),
+            )
             if v not in (None, "")
         ]
         head = f"{where}: " if where else ""

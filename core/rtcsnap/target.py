@@ -28,12 +28,24 @@ class Credentials:
     source: str = "explicit"
 
     @classmethod
-    def of(cls, access_key: str, secret_key: str, session_token: str | None = None, *, source: str = "explicit") -> Credentials:
+    def of(
+        cls,
+        access_key: str,
+        secret_key: str,
+        session_token: str | None = None,
+        *,
+        source: str = "explicit",
+    ) -> Credentials:
         if not access_key:
             raise ConfigurationError("credentials: access key is empty")
         if not secret_key:
             raise ConfigurationError("credentials: secret key is empty")
-        return cls(access_key, SecretStr(secret_key), SecretStr(session_token) if session_token else None, source)
+        return cls(
+            access_key,
+            SecretStr(secret_key),
+            SecretStr(session_token) if session_token else None,
+            source,
+        )
 
     def __repr__(self) -> str:
         token = ", session_token='**********'" if self.session_token else ""
@@ -65,12 +77,18 @@ class StorageTarget:
     ) -> StorageTarget:
         parts = urlsplit(url)
         if not parts.scheme or "://" not in url:
-            raise ConfigurationError(f"target {url!r}: expected SCHEME://BUCKET[/PREFIX][?options], e.g. s3://my-bucket/snaps")
+            raise ConfigurationError(
+                f"target {url!r}: expected SCHEME://BUCKET[/PREFIX][?options], e.g. s3://my-bucket/snaps"
+            )
         if parts.username or parts.password:
-            raise ConfigurationError("target: do not put credentials in the URL; pass them explicitly or via the environment")
+            raise ConfigurationError(
+                "target: do not put credentials in the URL; pass them explicitly or via the environment"
+            )
         bucket = parts.hostname or ""
         if parts.port is not None or not bucket:
-            raise ConfigurationError(f"target {parts.scheme}://{parts.netloc}: the part after :// must be a bucket name")
+            raise ConfigurationError(
+                f"target {parts.scheme}://{parts.netloc}: the part after :// must be a bucket name"
+            )
         query: dict[str, str] = {}
         for k, v in parse_qsl(parts.query, keep_blank_values=True):
             if k in query:

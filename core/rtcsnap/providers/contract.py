@@ -14,6 +14,7 @@ Contract rules a provider must keep:
 
 from __future__ import annotations
 
+import builtins
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +39,7 @@ class Capabilities:
     checksums: tuple[str, ...] = ()
     """Algorithms `Session.checksum` may return, e.g. ``("md5",)`` or ``("crc64ecma",)``."""
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         caps = [n for n in ("list", "delete", "upload") if getattr(self, n)]
         return caps + [f"checksum:{c}" for c in self.checksums]
 
@@ -64,7 +65,9 @@ class Page:
 class ObjectStream:
     """A GET in progress: `info` plus a chunk iterator; always close it (use `with`)."""
 
-    def __init__(self, info: ObjectInfo, chunks: Iterator[bytes], close: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, info: ObjectInfo, chunks: Iterator[bytes], close: Callable[[], None] = lambda: None
+    ) -> None:
         self.info = info
         self._chunks = chunks
         self._close = close
@@ -82,7 +85,9 @@ class ObjectStream:
     def __enter__(self) -> ObjectStream:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -122,7 +127,9 @@ class Session(ABC):
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -171,11 +178,15 @@ class Provider(ABC):
     def check_target(self, target: StorageTarget) -> None:
         """Reject unknown URL options before any request; extend for provider rules."""
         if target.scheme != self.scheme:
-            raise ConfigurationError(f"target scheme {target.scheme!r}: provider {self.name!r} serves {self.scheme}://")
+            raise ConfigurationError(
+                f"target scheme {target.scheme!r}: provider {self.name!r} serves {self.scheme}://"
+            )
         unknown = sorted(set(target.options) - set(self.options))
         if unknown:
             known = ", ".join(["region", "endpoint", *self.options]) or "none"
-            raise ConfigurationError(f"target option {unknown[0]!r}: not understood by provider {self.name!r} (known: {known})")
+            raise ConfigurationError(
+                f"target option {unknown[0]!r}: not understood by provider {self.name!r} (known: {known})"
+            )
 
     def resolve(self, target: StorageTarget) -> StorageTarget:
         """The target checked and with credentials filled from the environment if absent."""

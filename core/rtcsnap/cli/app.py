@@ -1,0 +1,86 @@
+"""Root click group, global options and the one place errors become exit codes.
+
+Exit codes: 0 ok; 1 remote failure (storage / OpenAPI answered with an error, or verify found the
+key unfit); 2 usage or validation error (nothing was sent). One line on stderr, no traceback
+unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+import click
+
+from rtcsnap.errors import ConfigurationError, PluginError, RtcSnapError, ValidationError
+from rtcsnap.providers.manager import ProviderManager
+
+EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
+
+
+def manager() -> ProviderManager:
+    """The shared provider manager; plugin load problems become one-line warnings on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mgr = ProviderManager.default()
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return mgr
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.version_option(package_name="rtcsnap", prog_name="rtcsnap")
+def app(debug: bool) -> None:
+    """Volcengine RTC cloud snapshots: storage providers, verification, listing and downloads."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+
+
+def _exit_code(exc: BaseException) -> int:
+    if isinstance(exc, ValidationError | ConfigurationError | PluginError | click.UsageError):
+        return EXIT_USAGE
+    return EXIT_REMOTE
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, click.UsageError):
+        where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
+        return f"usage error: {where}{' '.join(exc.format_message().split())}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    kind = "validation error" if isinstance(exc, ValidationError) else "error"
+    return f"{kind}: {text}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: runs the CLI and exits with its code."""
+    from rtcsnap.cli import storage  # noqa: F401  (registers commands)
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        rv = app.main(args=args, standalone_mode=False, prog_name="rtcsnap")
+        code = rv if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        code = 130
+    except (click.ClickException, RtcSnapError) as exc:
+        if debug:
+            raise
+        print(_one_line(exc), file=sys.stderr)
+        code = _exit_code(exc)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug)",
+            file=sys.stderr,
+        )
+        code = EXIT_REMOTE
+    sys.exit(code)

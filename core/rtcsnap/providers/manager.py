@@ -1,0 +1,253 @@
+"""Load provider plugins from the ``rtcsnap`` entry-point group, one distribution at a time.
+
+A broken plugin costs a warning, not the CLI (simonw/llm#1280): each entry point is imported
+and each plugin's hook called on its own, its failure recorded as a `LoadError`.
+Environment:
+* ``RTCSNAP_STRICT_PLUGINS=1`` — a load error raises instead of warning;
+* ``RTCSNAP_LOAD_PLUGINS=a,b`` — allow-list of entry-point or distribution names ("" = none);
+* ``RTCSNAP_DISABLE_PLUGINS=a,b`` — block-list.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from rtcsnap import hookspecs
+from rtcsnap.errors import PluginError, ProviderClashError, UnknownProviderError
+from rtcsnap.providers.contract import Capabilities, Provider
+
+log = logging.getLogger(__name__)
+
+GROUP = "rtcsnap"
+_VALID_TYPES = {0, 2, 3}
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin was skipped because it failed to import or register."""
+
+
+@dataclass(frozen=True)
+class LoadError:
+    plugin: str
+    distribution: str
+    error: str
+
+    def __str__(self) -> str:
+        dist = f" ({self.distribution})" if self.distribution and self.distribution != self.plugin else ""
+        return f"plugin {self.plugin!r}{dist}: {self.error}"
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    provider: type[Provider]
+    plugin: str
+    distribution: str
+    version: str
+
+
+def _env_list(name: str) -> set[str] | None:
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    return {p.strip() for p in raw.split(",") if p.strip()}
+
+
+def _dist_name(ep: EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else ""
+
+
+def _dist_version(ep: EntryPoint) -> str:
+    return ep.dist.version if ep.dist is not None else "unknown"
+
+
+class ProviderManager:
+    """pluggy host for providers; `ProviderManager.default()` is the lazily loaded shared one."""
+
+    _default: ProviderManager | None = None
+    _default_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.errors: list[LoadError] = []
+        self._providers: dict[str, ProviderEntry] = {}
+        self._instances: dict[str, Provider] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> ProviderManager:
+        with cls._default_lock:
+            if cls._default is None:
+                mgr = cls()
+                mgr.load_entry_points()
+                cls._default = mgr
+            return cls._default
+
+    @classmethod
+    def reset_default(cls) -> None:
+        """Forget the shared manager (tests, or after installing a plugin in-process)."""
+        with cls._default_lock:
+            cls._default = None
+
+    def load_entry_points(self, eps: Iterable[EntryPoint] | None = None) -> None:
+        allow = _env_list("RTCSNAP_LOAD_PLUGINS")
+        block = _env_list("RTCSNAP_DISABLE_PLUGINS") or set()
+        for ep in entry_points(group=GROUP) if eps is None else eps:
+            names = {ep.name, _dist_name(ep)} - {""}
+            if allow is not None and not names & allow:
+                continue
+            if names & block:
+                continue
+            if self.pm.has_plugin(ep.name):
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, _dist_name(ep), f"import failed: {type(exc).__name__}: {exc}")
+                continue
+            self.add_plugin(module, ep.name, _dist_name(ep), _dist_version(ep))
+
+    def add_plugin(
+        self,
+        plugin: ModuleType | object,
+        name: str,
+        distribution: str = "",
+        version: str = "unknown",
+    ) -> None:
+        """Register one plugin object/module and collect its providers; failures are recorded."""
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:
+            self._fail(name, distribution, f"registration failed: {exc}")
+            return
+        for impl in self.pm.hook.rtcsnap_register_providers.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            collected: list[type[Provider]] = []
+            try:
+                impl.function(register=collected.append)
+                for cls in collected:
+                    self._check(cls, name)
+                for cls in collected:
+                    self._add(ProviderEntry(cls, name, distribution, version))
+            except Exception as exc:
+                self.pm.unregister(plugin)
+                self._fail(
+                    name,
+                    distribution,
+                    f"rtcsnap_register_providers failed: {type(exc).__name__}: {exc}",
+                )
+                return
+
+    def register_provider(self, cls: type[Provider], plugin: str = "<direct>") -> None:
+        """Add a provider class without a plugin (tests, embedding); clashes raise."""
+        self._check(cls, plugin)
+        self._add(ProviderEntry(cls, plugin, "", cls.version()))
+
+    def _fail(self, plugin: str, distribution: str, error: str) -> None:
+        err = LoadError(plugin, distribution, error)
+        if os.environ.get("RTCSNAP_STRICT_PLUGINS", "") not in ("", "0"):
+            raise PluginError(str(err))
+        self.errors.append(err)
+        log.warning("%s", err)
+        warnings.warn(str(err), PluginLoadWarning, stacklevel=3)
+
+    # -- validation ------------------------------------------------------------------------
+
+    def _check(self, cls: Any, plugin: str) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, Provider)):
+            raise PluginError(f"plugin {plugin!r} registered {cls!r}, which is not a Provider subclass")
+        for attr in ("name", "scheme", "storage_type"):
+            if not hasattr(cls, attr):
+                raise PluginError(
+                    f"provider {cls.__name__} from plugin {plugin!r} lacks class attribute {attr!r}"
+                )
+        if cls.storage_type not in _VALID_TYPES:
+            raise PluginError(
+                f"provider {cls.name!r}: storage_type must be 0, 2 or 3 for snapshots (got {cls.storage_type})"
+            )
+        if cls.storage_type == 2 and cls.vendor is None:
+            raise PluginError(f"provider {cls.name!r}: storage_type 2 needs a vendor (0-4)")
+        if not isinstance(cls.capabilities, Capabilities):
+            raise PluginError(f"provider {cls.name!r}: capabilities must be a Capabilities instance")
+        for other in self._providers.values():
+            o = other.provider
+            clash = (
+                "name"
+                if o.name == cls.name
+                else "URL scheme"
+                if o.scheme == cls.scheme
+                else "(Type, Vendor)"
+                if (o.storage_type, o.vendor) == (cls.storage_type, cls.vendor)
+                else None
+            )
+            if clash:
+                raise ProviderClashError(
+                    f"provider {cls.name!r} from plugin {plugin!r} claims the same {clash} as "
+                    f"provider {o.name!r} from plugin {other.plugin!r}"
+                )
+
+    def _add(self, entry: ProviderEntry) -> None:
+        self._providers[entry.provider.name] = entry
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def entries(self) -> list[ProviderEntry]:
+        return sorted(self._providers.values(), key=lambda e: e.provider.name)
+
+    def get(self, name: str) -> Provider:
+        entry = self._providers.get(name)
+        if entry is None:
+            raise UnknownProviderError(f"no provider named {name!r}; installed: {self._names()}")
+        return self._instance(entry)
+
+    def for_scheme(self, scheme: str) -> Provider:
+        for entry in self._providers.values():
+            if entry.provider.scheme == scheme:
+                return self._instance(entry)
+        raise UnknownProviderError(f"no provider for {scheme}:// URLs; installed: {self._names()}")
+
+    def for_storage(self, storage_type: int, vendor: int | None) -> Provider:
+        for entry in self._providers.values():
+            p = entry.provider
+            if p.storage_type == storage_type and (storage_type != 2 or p.vendor == vendor):
+                return self._instance(entry)
+        raise UnknownProviderError(
+            f"no provider for StorageConfig Type={storage_type}"
+            + (f" Vendor={vendor}" if storage_type == 2 else "")
+            + f"; installed: {self._names()}"
+        )
+
+    def _instance(self, entry: ProviderEntry) -> Provider:
+        name = entry.provider.name
+        if name not in self._instances:
+            self._instances[name] = entry.provider()
+        return self._instances[name]
+
+    def _names(self) -> str:
+        return ", ".join(f"{e.provider.name} ({e.provider.scheme}://)" for e in self.entries()) or "none"
+
+
+def get_manager() -> ProviderManager:
+    return ProviderManager.default()
+
+
+__all__ = [
+    "GROUP",
+    "LoadError",
+    "PluginLoadWarning",
+    "ProviderEntry",
+    "ProviderManager",
+    "get_manager",
+]

@@ -1,0 +1,62 @@
+"""rtcsnap's pytest plugin, for rtcsnap itself and for third-party provider packages.
+
+Loaded automatically by pytest (entry point ``pytest11``) wherever rtcsnap is installed; heavy
+imports (moto, boto3) happen only when a fixture is used. Install ``rtcsnap[testing]``.
+
+Fixtures:
+* ``local_s3`` — moto's S3 server in-process on 127.0.0.1 (port 0), session-scoped, with real
+  SigV4 checks against IAM-issued keys (auth mode) and a fault injector;
+* ``local_s3_admin`` — its admin credentials as `rtcsnap.Credentials`;
+* ``unique_bucket`` — a fresh, valid bucket name per test.
+
+The provider contract suite lives in `rtcsnap.testing.contract` (`ProviderContract`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from rtcsnap.target import Credentials
+
+if TYPE_CHECKING:
+    from rtcsnap.testing.s3server import LocalS3Server
+
+_counter = itertools.count()
+
+
+def new_bucket_name(prefix: str = "rtcsnap") -> str:
+    """Lower-case, DNS-safe and unique across the test session."""
+    return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def local_s3() -> Iterator[LocalS3Server]:
+    from rtcsnap.testing.s3server import LocalS3Server
+
+    server = LocalS3Server()
+    server.start()
+    server.enable_auth()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def local_s3_admin(local_s3: LocalS3Server) -> Credentials:
+    ak, sk = local_s3.admin_credentials
+    return Credentials.of(ak, sk)
+
+
+@pytest.fixture
+def unique_bucket() -> str:
+    return new_bucket_name()
+
+
+__all__ = ["local_s3", "local_s3_admin", "new_bucket_name", "unique_bucket"]
