@@ -1,0 +1,73 @@
+"""Typed wire models of the snapshot OpenAPI (spec §2–§6), pydantic v2.
+
+snake_case in Python, PascalCase on the wire; `from_wire` / `to_wire` convert. Every
+documented rule is checked before a request leaves the machine and reported as
+`rtcsnap.errors.ValidationError` with wire paths; lenient mode mirrors the server instead.
+"""
+
+from rtcsnap.models.base import (
+    SECRET_MASK,
+    RtcSnapLenientWarning,
+    WireModel,
+    lenient_validation,
+)
+from rtcsnap.models.image import ImageConfig
+from rtcsnap.models.requests import (
+    GetSnapshotTaskRequest,
+    RequestModel,
+    StartSnapshotRequest,
+    StopSnapshotRequest,
+    UpdateSnapshotRequest,
+)
+from rtcsnap.models.responses import (
+    ErrorInfo,
+    GetSnapshotTaskResponse,
+    GetSnapshotTaskResult,
+    ResponseMetadata,
+    SnapshotResponse,
+    SnapshotTask,
+)
+from rtcsnap.models.storage import CustomConfig, StorageConfig, TosConfig, VeImageXConfig
+from rtcsnap.models.streams import MAX_STREAMS, Stream, Streams
+from rtcsnap.models.types import (
+    ID_PATTERN,
+    ApiVersion,
+    ImageFormat,
+    StorageType,
+    StreamType,
+    TaskStatus,
+    Vendor,
+)
+
+__all__ = [
+    "ID_PATTERN",
+    "MAX_STREAMS",
+    "SECRET_MASK",
+    "ApiVersion",
+    "CustomConfig",
+    "ErrorInfo",
+    "GetSnapshotTaskRequest",
+    "GetSnapshotTaskResponse",
+    "GetSnapshotTaskResult",
+    "ImageConfig",
+    "ImageFormat",
+    "RequestModel",
+    "ResponseMetadata",
+    "RtcSnapLenientWarning",
+    "SnapshotResponse",
+    "SnapshotTask",
+    "StartSnapshotRequest",
+    "StopSnapshotRequest",
+    "StorageConfig",
+    "StorageType",
+    "Stream",
+    "StreamType",
+    "Streams",
+    "TaskStatus",
+    "TosConfig",
+    "UpdateSnapshotRequest",
+    "VeImageXConfig",
+    "Vendor",
+    "WireModel",
+    "lenient_validation",
+]

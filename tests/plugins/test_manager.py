@@ -1,0 +1,148 @@
+"""Plugin loading through the real `rtcsnap` entry-point group, one distribution at a time."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from rtcsnap.errors import PluginError, ProviderClashError, UnknownProviderError
+from rtcsnap.providers.manager import PluginLoadWarning, ProviderManager
+
+PROVIDER_SRC = '''
+from rtcsnap import Provider, Capabilities, hookimpl
+
+class {cls}(Provider):
+    name = "{name}"
+    scheme = "{scheme}"
+    storage_type = 2
+    vendor = {vendor}
+    capabilities = Capabilities(list=True, delete=False)
+
+    def storage_config(self, target):
+        raise NotImplementedError
+
+    def open(self, target):
+        raise NotImplementedError
+
+@hookimpl
+def rtcsnap_register_providers(register):
+    register({cls})
+'''
+
+
+def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -> str:
+    return PROVIDER_SRC.format(name=name, scheme=scheme or name, vendor=vendor, cls=cls)
+
+
+@pytest.fixture(autouse=True)
+def _clean(isolated_manager: None) -> None:
+    pass
+
+
+def load(site: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ProviderManager, list[str]]:
+    monkeypatch.syspath_prepend(str(site))
+    mgr = ProviderManager()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mgr.load_entry_points()
+    return mgr, [str(w.message) for w in caught if issubclass(w.category, PluginLoadWarning)]
+
+
+def names(mgr: ProviderManager) -> set[str]:
+    return {e.provider.name for e in mgr.entries()}
+
+
+def test_builtin_s3_loads_through_entry_points() -> None:
+    mgr = ProviderManager()
+    mgr.load_entry_points()
+    entry = next(e for e in mgr.entries() if e.provider.name == "s3")
+    assert entry.distribution == "rtcsnap-s3" and entry.plugin == "s3"
+    assert mgr.for_scheme("s3").name == "s3"
+    assert mgr.for_storage(2, 0).name == "s3"
+
+
+def test_third_party_plugin_is_discovered(fake_dist, monkeypatch) -> None:
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme"), ep_name="acme", version="1.2.3")
+    mgr, warned = load(site, monkeypatch)
+    assert warned == []
+    entry = next(e for e in mgr.entries() if e.provider.name == "acme")
+    assert (entry.distribution, entry.version) == ("rtcsnap-acme", "1.2.3")
+    assert mgr.for_scheme("acme").name == "acme"
+
+
+def test_broken_plugin_warns_and_others_still_load(fake_dist, monkeypatch) -> None:
+    fake_dist("rtcsnap-broken", "rtcsnap_broken", "raise ImportError('no such sdk: fancysdk')\n", ep_name="broken")
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme"), ep_name="acme")
+    mgr, warned = load(site, monkeypatch)
+    assert {"acme", "s3"} <= names(mgr)
+    assert len(warned) == 1 and "broken" in warned[0] and "fancysdk" in warned[0]
+    assert [e.plugin for e in mgr.errors] == ["broken"]
+
+
+def test_register_hook_raising_is_contained(fake_dist, monkeypatch) -> None:
+    bad = "from rtcsnap import hookimpl\n@hookimpl\ndef rtcsnap_register_providers(register):\n    raise RuntimeError('boom')\n"
+    site = fake_dist("rtcsnap-bad", "rtcsnap_bad", bad, ep_name="bad")
+    mgr, warned = load(site, monkeypatch)
+    assert "s3" in names(mgr)
+    assert len(warned) == 1 and "boom" in warned[0]
+
+
+def test_strict_mode_makes_load_errors_fatal(fake_dist, monkeypatch) -> None:
+    site = fake_dist("rtcsnap-broken", "rtcsnap_broken", "raise ImportError('nope')\n", ep_name="broken")
+    monkeypatch.setenv("RTCSNAP_STRICT_PLUGINS", "1")
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(PluginError, match="broken"):
+        ProviderManager().load_entry_points()
+
+
+def test_allow_list_and_block_list(fake_dist, monkeypatch) -> None:
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme"), ep_name="acme")
+    monkeypatch.setenv("RTCSNAP_LOAD_PLUGINS", "acme")
+    mgr, _ = load(site, monkeypatch)
+    assert names(mgr) == {"acme"}
+    monkeypatch.setenv("RTCSNAP_LOAD_PLUGINS", "rtcsnap-s3")  # distribution names work too
+    mgr, _ = load(site, monkeypatch)
+    assert names(mgr) == {"s3"}
+    monkeypatch.setenv("RTCSNAP_LOAD_PLUGINS", "")
+    mgr, _ = load(site, monkeypatch)
+    assert names(mgr) == set()
+    monkeypatch.delenv("RTCSNAP_LOAD_PLUGINS")
+    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", "s3")
+    mgr, _ = load(site, monkeypatch)
+    assert names(mgr) == {"acme"}
+    with pytest.raises(UnknownProviderError, match="acme"):
+        mgr.for_scheme("s3")
+
+
+@pytest.mark.parametrize(
+    ("other", "what"),
+    [
+        (src("s3", scheme="zz", vendor=3), "name"),
+        (src("zz", scheme="s3", vendor=3), "URL scheme"),
+        (src("zz", scheme="zz", vendor=0), "(Type, Vendor)"),
+    ],
+)
+def test_clashes_are_clear_errors(fake_dist, monkeypatch, other: str, what: str) -> None:
+    site = fake_dist("rtcsnap-clash", "rtcsnap_clash", other, ep_name="clash")
+    mgr, warned = load(site, monkeypatch)
+    assert len(warned) == 1
+    assert what in warned[0] and "'s3'" in warned[0] and "clash" in warned[0]
+    monkeypatch.setenv("RTCSNAP_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="claims the same"):
+        ProviderManager().load_entry_points()
+    mgr2 = ProviderManager()
+    mgr2.load_entry_points([e for e in __import__("importlib.metadata").metadata.entry_points(group="rtcsnap") if e.name == "s3"])
+    ns: dict[str, object] = {}
+    exec(other, ns)
+    with pytest.raises(ProviderClashError):
+        mgr2.register_provider(ns["P"])  # type: ignore[arg-type]
+
+
+def test_invalid_registration_is_rejected(fake_dist, monkeypatch) -> None:
+    bad = src("acme").replace("storage_type = 2", "storage_type = 1")
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", bad, ep_name="acme")
+    mgr, warned = load(site, monkeypatch)
+    assert "acme" not in names(mgr)
+    assert "storage_type must be 0, 2 or 3" in warned[0]

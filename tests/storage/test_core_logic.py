@@ -1,0 +1,144 @@
+"""Core storage logic that needs no server: key→path safety, the listing loop guard, retry policy.
+
+The loop-guard tests use an in-memory `Session` (a test double of the provider contract, not of
+any HTTP API): the point is what core does when a provider hands back a bad cursor, which no
+well-behaved local server can be made to produce through a correct provider.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rtcsnap import Capabilities, ObjectInfo, ObjectStream, Page, Provider, Reason, Session, StorageError, StorageTarget
+from rtcsnap.storage import local_path
+from rtcsnap.storage.checksums import file_checksum, new_hasher
+from rtcsnap.storage.listing import iter_session
+from rtcsnap.storage.retry import RetryPolicy
+
+
+class _P(Provider):
+    name = "mem"
+    scheme = "mem"
+    storage_type = 2
+    vendor = 4
+    capabilities = Capabilities()
+
+    def storage_config(self, target: StorageTarget) -> None:
+        return None
+
+    def open(self, target: StorageTarget) -> Session:
+        raise NotImplementedError
+
+
+class ScriptedSession(Session):
+    """Answers list_page from a script of pages; counts calls."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        super().__init__(_P(), StorageTarget.parse("mem://b"))
+        self.pages = pages
+        self.calls: list[str | None] = []
+
+    def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+        self.calls.append(cursor)
+        return self.pages[min(len(self.calls) - 1, len(self.pages) - 1)]
+
+    def head_bucket(self) -> None: ...
+    def put(self, key, data, content_type="application/octet-stream"):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def get(self, key: str) -> ObjectStream:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None: ...
+
+
+def obj(k: str) -> ObjectInfo:
+    return ObjectInfo(key=k, size=1)
+
+
+def test_listing_stops_when_cursor_repeats() -> None:
+    s = ScriptedSession([Page([obj("a")], "c1"), Page([obj("b")], "c1")])
+    it = iter_session(s, "")
+    assert [next(it).key, next(it).key] == ["a", "b"]
+    with pytest.raises(StorageError, match="did not advance"):
+        next(it)
+    assert s.calls == [None, "c1"]
+
+
+def test_listing_detects_a_cursor_cycle() -> None:
+    s = ScriptedSession([Page([obj("a")], "x"), Page([obj("b")], "y"), Page([obj("c")], "x")])
+    with pytest.raises(StorageError, match="again"):
+        list(iter_session(s, ""))
+    assert len(s.calls) == 3
+
+
+def test_listing_gives_up_on_endless_empty_pages() -> None:
+    pages = [Page([], f"c{i}") for i in range(100)]
+    s = ScriptedSession(pages)
+    with pytest.raises(StorageError, match="empty pages"):
+        list(iter_session(s, ""))
+    assert len(s.calls) == 10
+
+
+def test_listing_retries_transient_then_continues() -> None:
+    class Flaky(ScriptedSession):
+        def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+            if len(self.calls) == 1 and not getattr(self, "failed", False):
+                self.failed = True
+                raise StorageError(Reason.THROTTLED, "slow down")
+            return super().list_page(prefix, cursor, limit)
+
+    s = Flaky([Page([obj("a")], "c1"), Page([obj("b")], None)])
+    keys = [o.key for o in iter_session(s, "", retry=RetryPolicy(attempts=3, base=0, cap=0))]
+    assert keys == ["a", "b"]
+
+
+def test_retry_policy_does_not_retry_permanent_errors() -> None:
+    calls = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise StorageError(Reason.BAD_SECRET)
+
+    with pytest.raises(StorageError):
+        RetryPolicy(attempts=5, base=0, cap=0).call(fail)
+    assert len(calls) == 1
+
+
+def test_retry_policy_backoff_is_bounded_full_jitter() -> None:
+    slept: list[float] = []
+    p = RetryPolicy(attempts=6, base=0.5, cap=2.0, sleep=slept.append)
+
+    def fail() -> None:
+        raise StorageError(Reason.TRANSIENT)
+
+    with pytest.raises(StorageError):
+        p.call(fail)
+    assert len(slept) == 5
+    assert all(0 <= d <= min(2.0, 0.5 * 2**i) for i, d in enumerate(slept))
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "a/../../x", "/abs/../..", "a//b", "a/./b", "c:\\x", "nul\x00"])
+def test_unsafe_keys_never_escape_dest(tmp_path: Path, key: str) -> None:
+    with pytest.raises(StorageError, match="safe local path"):
+        local_path(tmp_path, StorageTarget.parse("s3://b"), key)
+
+
+def test_local_path_strips_the_target_prefix_only_at_a_boundary(tmp_path: Path) -> None:
+    t = StorageTarget.parse("s3://b/snaps")
+    assert local_path(tmp_path, t, "snaps/r1/a.jpg") == tmp_path / "r1" / "a.jpg"
+    assert local_path(tmp_path, t, "snapshot/a.jpg") == tmp_path / "snapshot" / "a.jpg"
+
+
+def test_crc64_matches_the_published_check_value(tmp_path: Path) -> None:
+    # CRC-64/XZ check value for "123456789" (reveng catalogue): 0x995DC9BBDF1939FA
+    h = new_hasher("crc64ecma")
+    h.update(b"1234")
+    h.update(b"56789")
+    assert h.value() == str(0x995DC9BBDF1939FA)
+    f = tmp_path / "x"
+    f.write_bytes(b"123456789")
+    assert file_checksum(str(f), "crc64ecma") == str(0x995DC9BBDF1939FA)
+    assert file_checksum(str(f), "md5") == "25f9e794323b453885f5181f1b624d0b"
