@@ -1,0 +1,278 @@
+"""Amazon S3 and S3-compatible storage over boto3 (StorageConfig Type 2, Vendor 0)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import threading
+from collections.abc import Iterator
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import botocore.session
+from boto3.session import Session as Boto3Session
+from botocore import exceptions as bce
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from rtcsnap.errors import ConfigurationError, Reason, StorageError
+from rtcsnap.providers.contract import (
+    CHUNK_SIZE,
+    Body,
+    Capabilities,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Session,
+)
+from rtcsnap.target import Credentials, StorageTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+Addressing = Literal["auto", "path", "virtual"]
+ADDRESSING: tuple[Addressing, ...] = ("auto", "path", "virtual")
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_BY_REASON = {
+    Reason.BUCKET_MISSING: ("NoSuchBucket",),
+    Reason.NOT_FOUND: ("NoSuchKey",),
+    Reason.UNKNOWN_ACCESS_KEY: ("InvalidAccessKeyId", "InvalidToken", "ExpiredToken"),
+    Reason.BAD_SECRET: ("SignatureDoesNotMatch",),
+    Reason.PERMISSION_DENIED: ("AccessDenied", "AllAccessDisabled", 403),
+    Reason.WRONG_REGION: (
+        "PermanentRedirect",
+        "TemporaryRedirect",
+        "IllegalLocationConstraintException",
+        301,
+    ),
+    Reason.THROTTLED: ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", 429),
+    Reason.TRANSIENT: ("InternalError", "ServiceUnavailable", "RequestTimeout", 500, 502, 503, 504),
+}
+_REASONS: dict[str | int, Reason] = {c: r for r, cs in _BY_REASON.items() for c in cs}
+"""S3 error code (or, when the code says nothing, HTTP status) -> reason."""
+_NETWORK = (
+    bce.ConnectionError,
+    bce.HTTPClientError,
+    bce.ResponseStreamingError,
+    bce.IncompleteReadError,
+    OSError,
+)
+
+
+def translate_error(exc: BaseException, operation: str, target: StorageTarget, key: str = "") -> StorageError:
+    """The one mapping from a botocore failure to a `StorageError` (secrets redacted)."""
+    where = f"s3://{target.bucket}/{key}" if key else f"s3://{target.bucket}"
+    code: str | None = None
+    status: int | None = None
+    request_id: str | None = None
+    if isinstance(exc, ClientError):
+        err, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
+        code, status = err.get("Code") or None, meta.get("HTTPStatusCode")
+        request_id, text = meta.get("RequestId") or None, err.get("Message") or ""
+        reason = _REASONS.get(code or "") or _REASONS.get(status or 0, Reason.OTHER)
+        if code == "AuthorizationHeaderMalformed" and "region" in text.lower():
+            reason = Reason.WRONG_REGION
+        elif status == 404 and code in (None, "404", "NotFound"):
+            reason = Reason.BUCKET_MISSING if operation in ("head_bucket", "list") else Reason.NOT_FOUND
+    elif isinstance(exc, _NETWORK):
+        reason, text = Reason.NETWORK, str(exc)
+    else:
+        reason, text = Reason.OTHER, f"{type(exc).__name__}: {exc}"
+    message = f"{where}: {text or reason.describe}"
+    creds = target.credentials
+    if creds is not None:
+        secrets = [creds.secret_key, creds.session_token]
+        for secret in [creds.access_key, *(s.get_secret_value() for s in secrets if s is not None)]:
+            message = message.replace(secret, "***")
+    return StorageError(
+        reason, message, provider="s3", operation=operation, code=code, status=status, request_id=request_id
+    )
+
+
+class S3Session(Session):
+    def __init__(self, provider: S3Provider, target: StorageTarget) -> None:
+        super().__init__(provider, target)
+        creds = target.credentials
+        if creds is None:
+            raise ConfigurationError("s3: no credentials: pass access/secret keys or configure the AWS chain")
+        config = Config(
+            s3={"addressing_style": cast(Addressing, target.options.get("addressing", "auto"))},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"total_max_attempts": 1, "mode": "standard"},  # core owns retries
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=10,
+        )
+        session_token = creds.session_token.get_secret_value() if creds.session_token else None
+        try:
+            with _BOTO_LOCK:  # one botocore session (models loaded once); create_client is not thread-safe
+                self.client: S3Client = _boto_session().client(
+                    "s3",
+                    endpoint_url=target.endpoint,
+                    region_name=target.region or "us-east-1",
+                    config=config,
+                    aws_access_key_id=creds.access_key,
+                    aws_secret_access_key=creds.secret_key.get_secret_value(),
+                    aws_session_token=session_token,
+                )
+        except bce.ProfileNotFound as exc:
+            raise ConfigurationError(f"s3: {exc}") from exc
+        self.bucket = target.bucket
+
+    @contextlib.contextmanager
+    def _sdk(self, operation: str, key: str = "") -> Iterator[None]:
+        try:
+            yield
+        except (BotoCoreError, ClientError) as exc:
+            raise translate_error(exc, operation, self.target, key) from exc
+
+    def head_bucket(self) -> None:
+        try:
+            with self._sdk("head_bucket"):
+                self.client.head_bucket(Bucket=self.bucket)
+        except StorageError as err:
+            if err.status != 403:
+                raise
+            with self._sdk("head_bucket"):  # a HEAD error has no body: a GET tells the 403s apart
+                self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+            raise
+
+    def put(self, key: str, data: Body, content_type: str = "application/octet-stream") -> ObjectInfo:
+        if isinstance(data, bytes):
+            size = len(data)
+        elif data.seekable():
+            start = data.tell()
+            size = data.seek(0, 2) - start
+            data.seek(start)
+        else:
+            data = data.read()
+            size = len(data)
+        with self._sdk("put", key):
+            resp = self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        return ObjectInfo(key, size, _etag(resp.get("ETag")))
+
+    def get(self, key: str) -> ObjectStream:
+        with self._sdk("get", key):
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+        body = resp["Body"]
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body.iter_chunks(CHUNK_SIZE)
+            except (BotoCoreError, OSError) as exc:  # a stalled or cut body
+                raise translate_error(exc, "get", self.target, key) from exc
+
+        info = ObjectInfo(key, resp["ContentLength"], _etag(resp.get("ETag")), resp.get("LastModified"))
+        return ObjectStream(info, chunks(), body.close)
+
+    def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": limit}
+        if cursor is not None:
+            kind, _, value = cursor.partition(":")
+            if kind not in ("t", "a") or not value:
+                raise ValueError(f"s3: not a cursor of this provider: {cursor!r}")
+            kwargs["ContinuationToken" if kind == "t" else "StartAfter"] = value
+        with self._sdk("list", prefix):
+            resp = self.client.list_objects_v2(**kwargs)
+        items = [
+            ObjectInfo(o["Key"], o["Size"], _etag(o.get("ETag")), o.get("LastModified"))
+            for o in resp.get("Contents", [])
+        ]
+        nxt = None
+        if resp.get("IsTruncated"):  # some servers omit the token (sdk-lab §7.2): resume after the last key
+            token = resp.get("NextContinuationToken")
+            nxt = f"t:{token}" if token else f"a:{items[-1].key}" if items else None
+        return Page(items, nxt)
+
+    def delete(self, key: str) -> None:
+        with self._sdk("delete", key):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def checksum(self, info: ObjectInfo) -> tuple[str, str] | None:
+        """The ETag is the MD5 of the bytes only for single-part uploads (no ``-N`` suffix)."""
+        etag = (info.etag or "").lower()
+        return ("md5", etag) if _MD5.fullmatch(etag) else None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class S3Provider(Provider):
+    name = "s3"
+    scheme = "s3"
+    storage_type = 2
+    vendor = 0
+    region_table = "s3"
+    capabilities = Capabilities(list=True, delete=True, upload=True, checksums=("md5",))
+    options = MappingProxyType(
+        {
+            "addressing": "path, virtual or auto (default: botocore's choice, which is path-style whenever "
+            "an endpoint is given; use virtual for OSS/COS-style servers that reject path-style)"
+        }
+    )
+    description = "Amazon S3 and S3-compatible storage (boto3); credentials from the AWS chain"
+
+    def check_target(self, target: StorageTarget) -> None:
+        super().check_target(target)
+        if target.options.get("addressing", "auto") not in ADDRESSING:
+            raise ConfigurationError(f"target option 'addressing': expected one of {', '.join(ADDRESSING)}")
+
+    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
+        """The standard AWS chain: env vars, shared credentials/config files, SSO, container/instance roles."""
+        try:
+            found = botocore.session.Session().get_credentials()
+        except bce.ProfileNotFound as exc:
+            raise ConfigurationError(f"s3 credentials: {exc}") from exc
+        if found is None:
+            return None
+        frozen = found.get_frozen_credentials()
+        if not frozen.access_key or not frozen.secret_key:
+            return None
+        return Credentials.of(
+            frozen.access_key, frozen.secret_key, frozen.token, source=f"aws-chain:{found.method}"
+        )
+
+    def storage_config(self, target: StorageTarget) -> Any:
+        from rtcsnap.models import CustomConfig, StorageConfig
+
+        if not target.region:
+            raise ConfigurationError(
+                "s3: region required for StorageConfig (RTC needs Region): add ?region=..."
+            )
+        creds = target.credentials
+        if creds is None:
+            raise ConfigurationError("s3: credentials required for StorageConfig")
+        if creds.session_token is not None:
+            raise ConfigurationError(
+                "s3: StorageConfig cannot carry an STS session token; give RTC a long-term key"
+            )
+        return StorageConfig(
+            type=self.storage_type,
+            custom_config=CustomConfig(
+                vendor=self.vendor,
+                region=target.region,
+                bucket=target.bucket,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key.get_secret_value(),
+            ),
+        )
+
+    def open(self, target: StorageTarget) -> S3Session:
+        return S3Session(self, target)
+
+
+_BOTO_LOCK = threading.Lock()
+
+
+@functools.cache
+def _boto_session() -> Boto3Session:
+    return Boto3Session()
+
+
+def _etag(value: str | None) -> str | None:
+    return value.strip('"') if value else None
+
+
+__all__ = ["ADDRESSING", "S3Provider", "S3Session", "translate_error"]

@@ -1,0 +1,192 @@
+"""S3Session primitives against moto over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import datetime
+
+import pytest
+from rtcsnap.errors import Reason, StorageError
+from rtcsnap.providers.contract import CHUNK_SIZE, ObjectInfo
+from rtcsnap.target import StorageTarget
+from rtcsnap.testing.s3server import LocalS3Server
+from rtcsnap_s3 import S3Provider
+
+
+def test_head_bucket(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session:
+        session.head_bucket()
+
+
+def test_put_bytes_and_stream(provider: S3Provider, target: StorageTarget, server: LocalS3Server) -> None:
+    data = b"jpeg-bytes" * 1000
+    with provider.open(target) as session:
+        info = session.put("snaps/a.jpg", data, "image/jpeg")
+        assert info == ObjectInfo("snaps/a.jpg", len(data), hashlib.md5(data).hexdigest())
+        stream = io.BytesIO(b"xx" + data)
+        stream.seek(2)
+        info = session.put("snaps/b.jpg", stream)  # from the current position
+        assert (info.size, info.etag) == (len(data), hashlib.md5(data).hexdigest())
+    head = server.s3().head_object(Bucket=target.bucket, Key="snaps/a.jpg")
+    assert head["ContentType"] == "image/jpeg"
+    assert not any(k.startswith("x-amz-checksum") for k in head["ResponseMetadata"]["HTTPHeaders"])
+
+
+def test_put_sends_no_flexible_checksum(
+    provider: S3Provider, target: StorageTarget, server: LocalS3Server
+) -> None:
+    """anchors §2.3: botocore >= 1.36 adds CRC32 headers/trailers that OBS/TOS/MinIO reject."""
+    seen: list[dict[str, str]] = []
+    with provider.open(target) as session:
+        session.client.meta.events.register(
+            "before-send.s3.PutObject", lambda request, **_: seen.append(dict(request.headers))
+        )
+        session.put("snaps/plain.jpg", b"abc")
+    headers = {k.lower(): v for k, v in seen[0].items()}
+    assert not any(k.startswith("x-amz-checksum") or k == "x-amz-sdk-checksum-algorithm" for k in headers)
+    assert "aws-chunked" not in headers.get("content-encoding", "")
+
+
+def test_get_streams_in_chunks(provider: S3Provider, target: StorageTarget) -> None:
+    data = bytes(range(256)) * (CHUNK_SIZE // 256 * 2 + 3)
+    with provider.open(target) as session:
+        session.put("snaps/big.jpg", data)
+        with session.get("snaps/big.jpg") as stream:
+            assert stream.info.key == "snaps/big.jpg"
+            assert stream.info.size == len(data)
+            assert stream.info.etag == hashlib.md5(data).hexdigest()
+            assert isinstance(stream.info.last_modified, datetime)
+            chunks = list(stream)
+    assert len(chunks) == 3 and max(map(len, chunks)) == CHUNK_SIZE
+    assert b"".join(chunks) == data
+
+
+def test_get_close_midway(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session:
+        session.put("snaps/c.jpg", b"z" * (CHUNK_SIZE * 3))
+        with session.get("snaps/c.jpg") as stream:
+            next(iter(stream))
+        # the session still works afterwards
+        assert session.get("snaps/c.jpg").read() == b"z" * (CHUNK_SIZE * 3)
+
+
+def test_list_pages_of_two(provider: S3Provider, target: StorageTarget, server: LocalS3Server) -> None:
+    with provider.open(target) as session:
+        for i in range(5):
+            session.put(f"snaps/{i}.jpg", b"x" * i)
+        session.put("other/x.jpg", b"no")
+        pages, cursor = [], None
+        while True:
+            page = session.list_page("snaps/", cursor, 2)
+            pages.append([o.key for o in page.items])
+            assert page.next_cursor is None or page.next_cursor.startswith("t:")
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    assert pages == [["snaps/0.jpg", "snaps/1.jpg"], ["snaps/2.jpg", "snaps/3.jpg"], ["snaps/4.jpg"]]
+    assert server.faults.count("GET", target.bucket) == 3
+
+
+def test_list_item_fields(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session:
+        session.put("snaps/f.jpg", b"12345")
+        (item,) = session.list_page("snaps/", None, 10).items
+    assert (item.key, item.size, item.etag) == ("snaps/f.jpg", 5, hashlib.md5(b"12345").hexdigest())
+    assert isinstance(item.last_modified, datetime)
+
+
+def test_list_start_after_fallback(
+    provider: S3Provider, target: StorageTarget, server: LocalS3Server
+) -> None:
+    """A server that says IsTruncated without NextContinuationToken (sdk-lab §7.2)."""
+    with provider.open(target) as session:
+        for i in range(5):
+            session.put(f"snaps/{i}.jpg", b"x")
+        server.faults.drop_next_token(times=None)  # every page
+        keys, cursor, cursors = [], None, []
+        for _ in range(10):
+            page = session.list_page("snaps/", cursor, 2)
+            keys += [o.key for o in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+            cursors.append(cursor)
+    assert keys == [f"snaps/{i}.jpg" for i in range(5)]
+    assert cursors == ["a:snaps/1.jpg", "a:snaps/3.jpg"]
+
+
+def test_list_rejects_foreign_cursor(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session, pytest.raises(ValueError):
+        session.list_page("snaps/", "bogus", 2)
+
+
+def test_list_empty(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session:
+        page = session.list_page("nothing/", None, 2)
+    assert page.items == [] and page.next_cursor is None
+
+
+def test_delete(provider: S3Provider, target: StorageTarget) -> None:
+    with provider.open(target) as session:
+        session.put("snaps/d.jpg", b"d")
+        session.delete("snaps/d.jpg")
+        session.delete("snaps/d.jpg")  # S3 deletes are idempotent
+        with pytest.raises(StorageError) as err:
+            session.get("snaps/d.jpg")
+    assert err.value.reason == Reason.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("etag", "expected"),
+    [
+        ("9e107d9d372bb6826bd81d3542a419d6", ("md5", "9e107d9d372bb6826bd81d3542a419d6")),
+        ("9E107D9D372BB6826BD81D3542A419D6", ("md5", "9e107d9d372bb6826bd81d3542a419d6")),
+        ("9e107d9d372bb6826bd81d3542a419d6-3", None),  # multipart
+        ("abc", None),
+        (None, None),
+    ],
+)
+def test_checksum(
+    provider: S3Provider, target: StorageTarget, etag: str | None, expected: tuple[str, str] | None
+) -> None:
+    with provider.open(target) as session:
+        assert session.checksum(ObjectInfo("k", 1, etag)) == expected
+
+
+def test_checksum_detects_corruption(
+    provider: S3Provider, target: StorageTarget, server: LocalS3Server
+) -> None:
+    data = b"snapshot" * 500
+    with provider.open(target) as session:
+        session.put("snaps/v.jpg", data)
+        server.faults.corrupt("v.jpg")
+        with session.get("snaps/v.jpg") as stream:
+            got = stream.read()
+            algo, expected = session.checksum(stream.info) or ("", "")
+    assert algo == "md5" and len(got) == len(data)
+    assert hashlib.md5(got).hexdigest() != expected == hashlib.md5(data).hexdigest()
+
+
+def test_multipart_etag_has_no_checksum(
+    provider: S3Provider, target: StorageTarget, server: LocalS3Server
+) -> None:
+    s3 = server.s3()
+    part = b"p" * (5 * 1024 * 1024)
+    up = s3.create_multipart_upload(Bucket=target.bucket, Key="snaps/mp.jpg")
+    etags = [
+        s3.upload_part(
+            Bucket=target.bucket, Key="snaps/mp.jpg", UploadId=up["UploadId"], PartNumber=n, Body=part
+        )["ETag"]
+        for n in (1, 2)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=target.bucket,
+        Key="snaps/mp.jpg",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"ETag": e, "PartNumber": n} for n, e in zip((1, 2), etags, strict=True)]},
+    )
+    with provider.open(target) as session:
+        (item,) = session.list_page("snaps/mp", None, 10).items
+        assert item.etag is not None and item.etag.endswith("-2")
+        assert session.checksum(item) is None
