@@ -25,7 +25,8 @@ from rtcsnap.storage import download, iter_objects, resolve, verify
 from rtcsnap.storage.transfer import ProgressEvent
 from rtcsnap.target import StorageTarget
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is for scripts: never truncate table cells to 80 columns there.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -109,7 +110,7 @@ def verify_cmd(
         table.add_row(
             p.capability, f"[{style[p.status]}]{p.status}[/]", p.reason.value if p.reason else "", p.detail
         )
-    out.print(f"{report.provider} {report.target}")
+    out.print(f"{report.provider} {report.target}  (probe object: {report.probe_key})")
     out.print(table)
     out.print(f"fit for RTC (write): {'yes' if report.fit_for_rtc else 'no'}")
     out.print(f"fit for retrieval (read+list): {'yes' if report.fit_for_retrieval else 'no'}")

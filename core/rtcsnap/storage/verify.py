@@ -189,7 +189,7 @@ def _head(session: Session) -> str:
 
 def _put(session: Session, key: str, payload: bytes) -> str:
     session.put(key, payload, "text/plain")
-    return f"wrote {key}"
+    return "wrote the probe object"
 
 
 def _read(session: Session, key: str, payload: bytes) -> str:
@@ -225,7 +225,7 @@ def _list(session: Session, prefix: str, expect: str | None) -> str:
 
 def _delete(session: Session, key: str) -> str:
     session.delete(key)
-    return f"deleted {key}"
+    return "deleted the probe object"
 
 
 __all__ = ["CAPABILITIES", "ProbeResult", "VerifyReport", "verify"]

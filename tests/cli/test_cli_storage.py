@@ -1,0 +1,198 @@
+"""The `rtcsnap` CLI as a user runs it (a subprocess) against the local S3 server over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rtcsnap.testing import new_bucket_name
+from rtcsnap.testing.s3server import LocalS3Server
+from rtcsnap.storage.transfer import PART_MARK
+from tests.conftest import run_cli
+
+N_OBJECTS = 500
+
+
+def body(i: int) -> bytes:
+    return hashlib.sha256(f"snap-{i}".encode()).digest() * (64 + i % 50)
+
+
+@pytest.fixture
+def creds(local_s3: LocalS3Server) -> dict[str, str]:
+    ak, sk = local_s3.admin_credentials
+    return {"RTCSNAP_ACCESS_KEY": ak, "RTCSNAP_SECRET_KEY": sk, "HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null"}
+
+
+@pytest.fixture
+def bucket(local_s3: LocalS3Server) -> str:
+    name = new_bucket_name("cli")
+    local_s3.create_bucket(name)
+    return name
+
+
+def url(local_s3: LocalS3Server, bucket: str, prefix: str = "") -> str:
+    return f"s3://{bucket}/{prefix}?region=us-east-1&endpoint={local_s3.endpoint}"
+
+
+def no_secret(r: subprocess.CompletedProcess[str], secret: str) -> None:
+    assert secret not in r.stdout and secret not in r.stderr
+
+
+def test_verify_all_ok(local_s3, bucket, creds) -> None:
+    r = run_cli("verify", url(local_s3, bucket), env=creds)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()[1:7] if line.split()}
+    assert rows == {"capability": "status", "reachable": "ok", "write": "ok", "read": "ok", "list": "ok", "delete": "ok"}
+    assert "fit for RTC (write): yes" in r.stdout and "fit for retrieval (read+list): yes" in r.stdout
+    no_secret(r, creds["RTCSNAP_SECRET_KEY"])
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [("bad_secret", "bad_secret"), ("unknown_key", "unknown_access_key"), ("missing_bucket", "bucket_missing")],
+)
+def test_verify_reports_three_distinct_reasons(local_s3, bucket, creds, case: str, reason: str) -> None:
+    env = dict(creds)
+    target = url(local_s3, bucket)
+    if case == "bad_secret":
+        env["RTCSNAP_SECRET_KEY"] = "definitely-not-the-secret"
+    elif case == "unknown_key":
+        env["RTCSNAP_ACCESS_KEY"] = "AKIAUNKNOWNKEY000000"
+    else:
+        target = url(local_s3, new_bucket_name("missing"))
+    r = run_cli("verify", target, env=env)
+    assert r.returncode == 1
+    assert f"reason: {reason} —" in r.stdout
+    assert "fit for RTC (write): no" in r.stdout
+    no_secret(r, env["RTCSNAP_SECRET_KEY"])
+
+
+def test_verify_write_only_key_is_fit_for_rtc_only(local_s3, bucket, creds) -> None:
+    ak, sk = local_s3.create_user(
+        f"writer-{bucket}",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}]},
+    )
+    env = {**creds, "RTCSNAP_ACCESS_KEY": ak, "RTCSNAP_SECRET_KEY": sk}
+    rtc = run_cli("verify", url(local_s3, bucket), "--for", "rtc", env=env)
+    assert rtc.returncode == 0, rtc.stdout
+    assert "fit for RTC (write): yes" in rtc.stdout and "fit for retrieval (read+list): no" in rtc.stdout
+    assert "probe object left behind" in rtc.stdout
+    read = run_cli("verify", url(local_s3, bucket), "--for", "read", env=env)
+    assert read.returncode == 1
+
+
+def test_storage_config_masks_secrets_unless_asked(local_s3, bucket, creds) -> None:
+    r = run_cli("storage-config", url(local_s3, bucket), env=creds)
+    assert r.returncode == 0, r.stderr
+    wire = json.loads(r.stdout)
+    assert wire == {
+        "Type": 2,
+        "CustomConfig": {"Vendor": 0, "Region": 0, "Bucket": bucket, "AccessKey": "******", "SecretKey": "******"},
+    }
+    no_secret(r, creds["RTCSNAP_SECRET_KEY"])
+    shown = json.loads(run_cli("storage-config", url(local_s3, bucket), "--show-secrets", env=creds).stdout)
+    assert shown["CustomConfig"]["SecretKey"] == creds["RTCSNAP_SECRET_KEY"]
+
+
+def test_storage_config_validation_error_is_one_line_exit_2(local_s3, bucket, creds) -> None:
+    r = run_cli("storage-config", f"s3://{bucket}?region=eu-central-1", env=creds)  # code 7: unsupported by RTC
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "Region" in r.stderr, r.stderr
+    r = run_cli("storage-config", f"s3://{bucket}?regoin=us-east-1", env=creds)
+    assert r.returncode == 2 and "regoin" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("download", env=creds)
+    assert r.returncode == 2 and r.stderr.startswith("usage error:") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_debug_shows_traceback(local_s3, bucket, creds) -> None:
+    r = run_cli("--debug", "storage-config", f"s3://{bucket}?regoin=x", env=creds)
+    assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def seed(local_s3: LocalS3Server, bucket: str, n: int) -> dict[str, bytes]:
+    s3 = local_s3.s3()
+    objects = {f"snaps/room1/{i:05d}.jpg": body(i) for i in range(n)}
+    for k, v in objects.items():
+        s3.put_object(Bucket=bucket, Key=k, Body=v)
+    return objects
+
+
+def test_ls_streams_keys(local_s3, bucket, creds) -> None:
+    objects = seed(local_s3, bucket, 7)
+    r = run_cli("ls", url(local_s3, bucket), "snaps/", "--page-size", "3", env=creds)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == sorted(objects)
+    long = run_cli("ls", url(local_s3, bucket), "-l", env=creds).stdout.splitlines()
+    assert [int(line.split()[0]) for line in long] == [len(objects[k]) for k in sorted(objects)]
+
+
+def test_download_500_then_rerun_skips(local_s3, bucket, creds, tmp_path: Path) -> None:
+    objects = seed(local_s3, bucket, N_OBJECTS)
+    dest = tmp_path / "out"
+    r = run_cli("download", url(local_s3, bucket, "snaps"), str(dest), "-j", "16", env=creds)
+    assert r.returncode == 0, r.stderr
+    assert f"downloaded {N_OBJECTS}, skipped 0" in r.stdout
+    for k, v in objects.items():
+        assert (dest / k.removeprefix("snaps/")).read_bytes() == v
+    again = run_cli("download", url(local_s3, bucket, "snaps"), str(dest), env=creds)
+    assert f"downloaded 0, skipped {N_OBJECTS}" in again.stdout
+
+
+def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, bucket, creds, tmp_path: Path) -> None:
+    objects = seed(local_s3, bucket, N_OBJECTS)
+    stall_key = sorted(objects)[N_OBJECTS // 2]
+    local_s3.faults.slow(stall_key, seconds=120)  # half the body, then the server stalls
+    dest = tmp_path / "out"
+    exe = Path(sys.executable).with_name("rtcsnap")
+    proc = subprocess.Popen(
+        [str(exe), "download", url(local_s3, bucket), str(dest), "-j", "1", "-q"],
+        env={**os.environ, **creds},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        part = None
+        deadline = time.monotonic() + 60
+        while part is None and time.monotonic() < deadline:  # wait on state: the stalled temp file exists
+            part = next(iter(dest.rglob(f"*{PART_MARK}*")), None) if dest.exists() else None
+            if part is None:
+                time.sleep(0.05)
+        assert part is not None, "download never reached the stalled object"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        local_s3.faults.clear()
+    finals = [p for p in dest.rglob("*") if p.is_file() and PART_MARK not in p.name]
+    assert 0 < len(finals) < N_OBJECTS
+    for p in finals:
+        assert p.read_bytes() == objects[p.relative_to(dest).as_posix()], f"partial content under final name {p}"
+    assert not (dest / stall_key).exists()
+    r = run_cli("download", url(local_s3, bucket), str(dest), "-j", "8", env=creds)
+    assert r.returncode == 0, r.stderr
+    assert f"downloaded {N_OBJECTS - len(finals)}, skipped {len(finals)}" in r.stdout
+    assert not list(dest.rglob(f"*{PART_MARK}*")), "the stale temp file is cleaned on re-run"
+    for k, v in objects.items():
+        assert (dest / k).read_bytes() == v
+
+
+def test_remote_failure_exit_1_one_line(local_s3, creds, tmp_path: Path) -> None:
+    r = run_cli("ls", url(local_s3, new_bucket_name("nope")), env=creds)
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1 and "bucket_missing" in r.stderr
+
+
+def test_providers_lists_s3(creds) -> None:
+    r = run_cli("providers", env=creds)
+    assert r.returncode == 0
+    row = next(line for line in r.stdout.splitlines() if line.startswith("s3 "))
+    assert "s3://" in row and "rtcsnap-s3" in row and "checksum:md5" in row
