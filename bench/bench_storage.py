@@ -1,0 +1,581 @@
+"""Storage benchmark: rtcsnap vs raw boto3 vs `aws s3 cp`, against the local (moto) S3 server.
+
+    uv run --group bench python bench/bench_storage.py            # defaults, ~5-8 min on 2 cores
+    uv run --group bench python bench/bench_storage.py --quick    # smoke run, well under a minute
+
+What runs where
+* **Server**: a separate process (`--serve`) running `rtcsnap.testing.s3server.LocalS3Server`
+  (moto's S3, threaded werkzeug, no auth) on 127.0.0.1 port 0. Buckets are seeded straight into
+  moto's in-process backend (`get_backend("s3")[account]["global"].put_object`) before the HTTP
+  server starts -- 50,000 HTTP PUTs would take minutes. The parent then checks every bucket with
+  one ListObjectsV2 pass over HTTP (count, sizes and, for the download bucket, the ETags).
+* **Variants**: each measurement is its own child process (`--variant NAME`, or the `aws`
+  executable for awscli). The parent times it wall-clock (spawn to exit, so interpreter start and
+  imports count, as they do for `aws`) and takes its peak RSS from `os.wait4()`'s rusage
+  (`ru_maxrss`: the kernel's high-water mark for exactly that child, no polling gaps). Python
+  children also report `op_seconds`: the time of the operation itself, client creation included,
+  imports excluded.
+* Runs are interleaved (the variant order rotates each repetition) and the median is reported.
+  Every download goes to a fresh directory and is checked (file count, total bytes, MD5 of every
+  file against the ETag) before it counts; the directory is deleted and `os.sync()` called
+  between runs so no run pays for another's dirty pages.
+
+Nothing but 127.0.0.1 is contacted: children get an environment without AWS_*/proxy variables,
+explicit keys, `AWS_EC2_METADATA_DISABLED=true`, and awscli a throw-away config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+HERE = Path(__file__).resolve()
+ACCESS_KEY = SECRET_KEY = "testing"  # moto without auth accepts any key pair
+REGION = "us-east-1"
+PAGE_SIZE = 1000
+CHUNK = 256 * 1024  # rtcsnap.providers.contract.CHUNK_SIZE
+AWSCLI_DEFAULT_CONCURRENCY = 10  # awscli's s3.max_concurrent_requests default
+LIST_BUCKET, SMALL_BUCKET, DL_BUCKET = "bench-list", "bench-list-small", "bench-download"
+
+
+# --------------------------------------------------------------------------------------------
+# server process
+# --------------------------------------------------------------------------------------------
+
+
+def list_key(i: int) -> str:
+    return f"rec/{i:08d}.ts"
+
+
+def dl_key(i: int) -> str:
+    return f"{i:06d}.bin"
+
+
+def serve(spec: dict[str, Any]) -> None:
+    """Seed buckets into moto's backend, serve them over HTTP until stdin closes."""
+    from moto.backends import get_backend
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    from rtcsnap.testing.s3server import LocalS3Server
+
+    t0 = time.perf_counter()
+    backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
+    for b in spec["buckets"]:
+        backend.create_bucket(b["name"], REGION)
+        keyfn = dl_key if b["kind"] == "download" else list_key
+        size = b["size"]
+        small = b"0123456789abcdef"[:size]
+        for i in range(b["count"]):
+            value = os.urandom(size) if b["kind"] == "download" else small
+            backend.put_object(b["name"], keyfn(i), value, disable_notification=True)
+    seed_s = time.perf_counter() - t0
+    with LocalS3Server() as server:
+        print(json.dumps({"endpoint": server.endpoint, "seed_seconds": seed_s}), flush=True)
+        sys.stdin.read()  # the parent closes our stdin to stop us
+
+
+# --------------------------------------------------------------------------------------------
+# variants (each runs in its own child process)
+# --------------------------------------------------------------------------------------------
+
+
+def boto3_client(endpoint: str, pool: int = 10) -> Any:
+    """A raw boto3 client configured like rtcsnap_s3's S3Session (path-style here, as in the URL)."""
+    import boto3.session
+    from botocore.config import Config
+
+    config = Config(
+        s3={"addressing_style": "path"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=pool,
+    )
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=config,
+    )
+
+
+def rtcsnap_target(endpoint: str, bucket: str) -> Any:
+    from rtcsnap import StorageTarget
+
+    query = urlencode({"region": REGION, "endpoint": endpoint, "addressing": "path"}, safe=":/")
+    return StorageTarget.parse(f"s3://{bucket}?{query}", access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+
+
+def v_list_rtcsnap(a: argparse.Namespace) -> dict[str, Any]:
+    from rtcsnap.storage import iter_objects
+
+    t0 = time.perf_counter()
+    n = 0
+    for _ in iter_objects(rtcsnap_target(a.endpoint, a.bucket), page_size=PAGE_SIZE):
+        n += 1
+    return {"count": n, "op_seconds": time.perf_counter() - t0}
+
+
+def v_list_boto3(a: argparse.Namespace) -> dict[str, Any]:
+    import boto3  # noqa: F401  (import outside the timed part, like the rtcsnap variant)
+
+    t0 = time.perf_counter()
+    s3 = boto3_client(a.endpoint)
+    n = 0
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=a.bucket, PaginationConfig={"PageSize": PAGE_SIZE}
+    )
+    for page in pages:
+        n += len(page.get("Contents", ()))
+    return {"count": n, "op_seconds": time.perf_counter() - t0}
+
+
+def v_download_rtcsnap(a: argparse.Namespace) -> dict[str, Any]:
+    from rtcsnap.storage import download
+
+    t0 = time.perf_counter()
+    report = download(rtcsnap_target(a.endpoint, a.bucket), a.dest, concurrency=a.concurrency)
+    op = time.perf_counter() - t0
+    if report.failed or report.skipped:
+        raise SystemExit(f"download-rtcsnap: failed={report.failed[:3]} skipped={len(report.skipped)}")
+    return {"count": len(report.downloaded), "bytes": report.bytes, "op_seconds": op}
+
+
+def v_download_boto3_pool(a: argparse.Namespace) -> dict[str, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    t0 = time.perf_counter()
+    s3 = boto3_client(a.endpoint, pool=max(10, a.concurrency))  # clients are thread-safe: share one
+    dest = Path(a.dest)
+    dest.mkdir(parents=True, exist_ok=True)
+
+    def keys() -> Any:
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=a.bucket, PaginationConfig={"PageSize": PAGE_SIZE}
+        ):
+            for obj in page.get("Contents", ()):
+                yield obj["Key"]
+
+    def fetch(key: str) -> int:
+        body = s3.get_object(Bucket=a.bucket, Key=key)["Body"]
+        n = 0
+        with open(dest / key, "wb") as f:
+            for chunk in body.iter_chunks(CHUNK):
+                f.write(chunk)
+                n += len(chunk)
+        return n
+
+    with ThreadPoolExecutor(max_workers=a.concurrency) as ex:
+        sizes = list(ex.map(fetch, keys()))
+    return {"count": len(sizes), "bytes": sum(sizes), "op_seconds": time.perf_counter() - t0}
+
+
+VARIANTS = {
+    "list-rtcsnap": v_list_rtcsnap,
+    "list-boto3": v_list_boto3,
+    "download-rtcsnap": v_download_rtcsnap,
+    "download-boto3-pool": v_download_boto3_pool,
+}
+
+
+def run_variant(a: argparse.Namespace) -> None:
+    result = VARIANTS[a.variant](a)
+    print(json.dumps(result), flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# parent: orchestration and measurement
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Spec:
+    label: str  # row name in the table
+    kind: str  # variant name, or "download-awscli"
+    bucket: str
+    expect: int  # objects
+    concurrency: int = 0
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_download(self) -> bool:
+        return self.kind.startswith("download")
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    env.update(extra or {})
+    return env
+
+
+def measure(cmd: list[str], env: dict[str, str], log_dir: Path, label: str) -> tuple[float, int, str]:
+    """Run `cmd`; return (wall seconds, peak RSS bytes from wait4's rusage, stdout)."""
+    out_path, err_path = log_dir / "stdout", log_dir / "stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; keep Popen consistent
+    stdout, stderr = out_path.read_text(), err_path.read_text()
+    if proc.returncode != 0:
+        raise SystemExit(f"{label}: exit {proc.returncode}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}")
+    return wall, usage.ru_maxrss * 1024, stdout  # ru_maxrss is KiB on Linux
+
+
+def verify_download(dest: Path, expected: dict[str, tuple[int, str]], label: str) -> int:
+    """Every expected file present with the right size and MD5, nothing else. Returns total bytes."""
+    found = {str(p.relative_to(dest)): p for p in dest.rglob("*") if p.is_file()}
+    if set(found) != set(expected):
+        missing = sorted(set(expected) - set(found))[:5]
+        extra = sorted(set(found) - set(expected))[:5]
+        raise SystemExit(
+            f"{label}: {len(found)} files, expected {len(expected)}; missing e.g. {missing}, extra e.g. {extra}"
+        )
+    total = 0
+    for key, (size, etag) in expected.items():
+        data = found[key].read_bytes()
+        if len(data) != size or hashlib.md5(data, usedforsecurity=False).hexdigest() != etag:
+            raise SystemExit(f"{label}: {key}: wrong content ({len(data)} bytes, expected {size})")
+        total += size
+    return total
+
+
+def http_inventory(endpoint: str, bucket: str) -> dict[str, tuple[int, str]]:
+    """One ListObjectsV2 pass over HTTP: key -> (size, etag)."""
+    s3 = boto3_client(endpoint)
+    inv: dict[str, tuple[int, str]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, PaginationConfig={"PageSize": PAGE_SIZE}
+    ):
+        for o in page.get("Contents", ()):
+            inv[o["Key"]] = (o["Size"], o["ETag"].strip('"'))
+    s3.close()
+    return inv
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "nproc": str(os.cpu_count())}
+    for dist in ("boto3", "botocore", "s3transfer", "moto", "werkzeug", "awscli", "rtcsnap", "rtcsnap-s3"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def awscli_version(aws: str) -> str:
+    r = subprocess.run([aws, "--version"], capture_output=True, text=True, env=child_env(), check=False)
+    return (r.stdout or r.stderr).strip()
+
+
+def find_aws() -> str:
+    aws = Path(sys.executable).parent / "aws"
+    if aws.exists():
+        return str(aws)
+    raise SystemExit(
+        f"no `aws` next to {sys.executable}: run with `uv run --group bench python bench/bench_storage.py`"
+    )
+
+
+def fmt_mib(b: float) -> str:
+    return f"{b / 2**20:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--objects", type=int, default=50_000, help="objects in the listing bucket")
+    p.add_argument("--small-objects", type=int, default=10_000, help="listing bucket for the RSS-growth check")
+    p.add_argument("--downloads", type=int, default=2_000, help="objects in the download bucket")
+    p.add_argument("--size", type=int, default=100 * 1024, help="bytes per downloaded object")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each variant (median reported)")
+    p.add_argument("--concurrency", type=int, default=16, help="rtcsnap / boto3-pool / awscli@N workers")
+    p.add_argument(
+        "--sweep",
+        default="4,8,32",
+        help="extra concurrencies for download-rtcsnap and download-boto3-pool ('' for none)",
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run: 2,000 list, 200 downloads, 1 run, no sweep")
+    p.add_argument("--workdir", default=None, help="where download directories go (default: a temp dir)")
+    p.add_argument("--json", dest="json_out", default=None, help="also write all raw results here")
+    # internal
+    p.add_argument("--serve", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    p.add_argument("--endpoint", help=argparse.SUPPRESS)
+    p.add_argument("--bucket", help=argparse.SUPPRESS)
+    p.add_argument("--dest", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+
+    if a.serve is not None:
+        serve(json.loads(a.serve))
+        return 0
+    if a.variant:
+        run_variant(a)
+        return 0
+
+    if a.quick:
+        a.objects, a.small_objects, a.downloads, a.repeat, a.sweep = 2_000, 500, 200, 1, ""
+    sweep = [int(c) for c in a.sweep.split(",") if c.strip() and int(c) != a.concurrency]
+    aws = find_aws()
+    info = versions()
+    info["aws --version"] = awscli_version(aws)
+
+    work = Path(a.workdir or tempfile.mkdtemp(prefix="rtcsnap-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    aws_configs: dict[int, Path] = {}
+    for c in sorted({AWSCLI_DEFAULT_CONCURRENCY, a.concurrency}):
+        cfg = work / f"aws-config-{c}"
+        cfg.write_text(f"[default]\ns3 =\n    max_concurrent_requests = {c}\n    addressing_style = path\n")
+        aws_configs[c] = cfg
+    (work / "aws-credentials").write_text("")
+
+    buckets = [
+        {"name": LIST_BUCKET, "kind": "list", "count": a.objects, "size": 16},
+        {"name": SMALL_BUCKET, "kind": "list", "count": a.small_objects, "size": 16},
+        {"name": DL_BUCKET, "kind": "download", "count": a.downloads, "size": a.size},
+    ]
+    print(f"# machine: nproc={info['nproc']} python={info['python']}  " + "  ".join(
+        f"{k}={info[k]}" for k in ("boto3", "botocore", "moto", "awscli")
+    ))
+    print(f"# {info['aws --version']}")
+    print(f"# seeding {a.objects} + {a.small_objects} list objects, {a.downloads} x {a.size} B ...", flush=True)
+    server = subprocess.Popen(
+        [sys.executable, str(HERE), "--serve", json.dumps({"buckets": buckets})],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    t_start = time.perf_counter()
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if not line:
+            raise SystemExit("server process exited before it was ready")
+        ready = json.loads(line)
+        endpoint = ready["endpoint"]
+        if not endpoint.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"refusing a non-loopback endpoint {endpoint}")
+        print(f"# server {endpoint} (pid {server.pid}), seeded in {ready['seed_seconds']:.1f}s; checking over HTTP")
+        inventories = {}
+        for b in buckets:
+            t0 = time.perf_counter()
+            inv = http_inventory(endpoint, b["name"])
+            sizes = {s for s, _ in inv.values()}
+            if len(inv) != b["count"] or sizes - {b["size"]}:
+                raise SystemExit(f"bucket {b['name']}: {len(inv)} objects of sizes {sizes}, expected {b['count']}")
+            print(f"#   {b['name']}: {len(inv)} objects OK ({time.perf_counter() - t0:.1f}s)", flush=True)
+            inventories[b["name"]] = inv
+        expected_dl = inventories[DL_BUCKET]
+        del inventories
+
+        # warm the page cache for every interpreter/import path (not measured)
+        subprocess.run(
+            [sys.executable, "-c", "import boto3, rtcsnap.storage, rtcsnap_s3"], env=child_env(), check=True
+        )
+        subprocess.run([aws, "s3", "help"], env=child_env(), capture_output=True, check=False)
+
+        c = a.concurrency
+        specs = [
+            Spec("list-rtcsnap", "list-rtcsnap", LIST_BUCKET, a.objects),
+            Spec("list-boto3", "list-boto3", LIST_BUCKET, a.objects),
+            Spec(f"list-rtcsnap ({a.small_objects})", "list-rtcsnap", SMALL_BUCKET, a.small_objects),
+            Spec(f"list-boto3 ({a.small_objects})", "list-boto3", SMALL_BUCKET, a.small_objects),
+            Spec(f"download-rtcsnap c={c}", "download-rtcsnap", DL_BUCKET, a.downloads, c),
+            Spec(f"download-boto3-pool c={c}", "download-boto3-pool", DL_BUCKET, a.downloads, c),
+            Spec(
+                f"download-awscli c={AWSCLI_DEFAULT_CONCURRENCY}",
+                "download-awscli",
+                DL_BUCKET,
+                a.downloads,
+                AWSCLI_DEFAULT_CONCURRENCY,
+            ),
+        ]
+        if c != AWSCLI_DEFAULT_CONCURRENCY:
+            specs.append(Spec(f"download-awscli c={c}", "download-awscli", DL_BUCKET, a.downloads, c))
+        for sc in sweep:
+            specs.append(Spec(f"download-rtcsnap c={sc}", "download-rtcsnap", DL_BUCKET, a.downloads, sc))
+            specs.append(Spec(f"download-boto3-pool c={sc}", "download-boto3-pool", DL_BUCKET, a.downloads, sc))
+
+        total_runs = len(specs) * a.repeat
+        k = 0
+        for rep in range(a.repeat):
+            order = specs[rep % len(specs) :] + specs[: rep % len(specs)]
+            for s in order:
+                k += 1
+                dest = work / f"dl-{k:03d}"
+                log_dir = work / "logs" / f"{k:03d}"
+                log_dir.mkdir(parents=True)
+                if s.kind == "download-awscli":
+                    cmd = [
+                        aws, "s3", "cp", "--recursive", f"s3://{s.bucket}", str(dest),
+                        "--endpoint-url", endpoint, "--no-progress", "--only-show-errors",
+                    ]  # fmt: skip
+                    env = child_env(
+                        {
+                            "AWS_CONFIG_FILE": str(aws_configs[s.concurrency]),
+                            "AWS_SHARED_CREDENTIALS_FILE": str(work / "aws-credentials"),
+                        }
+                    )
+                else:
+                    cmd = [
+                        sys.executable, str(HERE), "--variant", s.kind, "--endpoint", endpoint,
+                        "--bucket", s.bucket, "--dest", str(dest), "--concurrency", str(s.concurrency),
+                    ]  # fmt: skip
+                    env = child_env()
+                wall, rss, stdout = measure(cmd, env, log_dir, s.label)
+                run: dict[str, Any] = {"wall": wall, "rss": rss}
+                if s.kind != "download-awscli":
+                    run.update(json.loads(stdout.strip().splitlines()[-1]))
+                    if run["count"] != s.expect:
+                        raise SystemExit(f"{s.label}: counted {run['count']}, expected {s.expect}")
+                if s.is_download:
+                    run["bytes_on_disk"] = verify_download(dest, expected_dl, s.label)
+                    if "bytes" in run and run["bytes"] != run["bytes_on_disk"]:
+                        raise SystemExit(f"{s.label}: reported {run['bytes']} bytes, {run['bytes_on_disk']} on disk")
+                    shutil.rmtree(dest)
+                    os.sync()
+                s.runs.append(run)
+                op = f" op {run['op_seconds']:.2f}s" if "op_seconds" in run else ""
+                print(
+                    f"  [{k:3d}/{total_runs}] {s.label:<30} {wall:7.2f}s{op:<14} rss {fmt_mib(rss)} MiB",
+                    flush=True,
+                )
+    finally:
+        if server.poll() is None:
+            assert server.stdin is not None
+            server.stdin.close()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(server.pid, signal.SIGKILL)
+                server.wait()
+    total_s = time.perf_counter() - t_start
+
+    # ---------------------------------------------------------------------------- report
+    by = {s.label: s for s in specs}
+
+    def med(s: Spec, key: str) -> float | None:
+        vals = [r[key] for r in s.runs if key in r]
+        return statistics.median(vals) if vals else None
+
+    baseline = {
+        "list-rtcsnap": "list-boto3",
+        f"list-rtcsnap ({a.small_objects})": f"list-boto3 ({a.small_objects})",
+        f"download-rtcsnap c={c}": f"download-awscli c={AWSCLI_DEFAULT_CONCURRENCY}",
+    }
+    for sc in [c, *sweep]:
+        baseline.setdefault(f"download-rtcsnap c={sc}", f"download-boto3-pool c={sc}")
+
+    rows = []
+    header = ("variant", "objects", "median s", "min s", "op median s", "ratio (wall)", "ratio (op)", "peak RSS MiB")
+    for s in specs:
+        w, o = med(s, "wall"), med(s, "op_seconds")
+        ratio_w = ratio_o = ""
+        base = by.get(baseline.get(s.label, ""))
+        if base is not None:
+            bw, bo = med(base, "wall"), med(base, "op_seconds")
+            ratio_w = f"{w / bw:.2f}x vs {base.label}" if w and bw else ""
+            ratio_o = f"{o / bo:.2f}x" if o and bo else "n/a"
+        rows.append(
+            (
+                s.label,
+                str(s.expect),
+                f"{w:.2f}",
+                f"{min(r['wall'] for r in s.runs):.2f}",
+                f"{o:.2f}" if o is not None else "n/a",
+                ratio_w,
+                ratio_o,
+                f"{fmt_mib(statistics.median(r['rss'] for r in s.runs))} (max {fmt_mib(max(r['rss'] for r in s.runs))})",
+            )
+        )
+    # the second download ratio the issue asks for: rtcsnap vs raw boto3 pool at the same concurrency
+    extra_ratios = []
+    rt, pool, cli = by[f"download-rtcsnap c={c}"], by[f"download-boto3-pool c={c}"], by[f"download-awscli c={AWSCLI_DEFAULT_CONCURRENCY}"]
+    extra_ratios.append(f"download-rtcsnap c={c} / download-boto3-pool c={c}: {med(rt, 'wall') / med(pool, 'wall'):.2f}x wall, "  # type: ignore[operator]
+                        f"{med(rt, 'op_seconds') / med(pool, 'op_seconds'):.2f}x op")  # type: ignore[operator]
+    if c != AWSCLI_DEFAULT_CONCURRENCY:
+        cli_c = by[f"download-awscli c={c}"]
+        extra_ratios.append(f"download-rtcsnap c={c} / download-awscli c={c}: {med(rt, 'wall') / med(cli_c, 'wall'):.2f}x wall")  # type: ignore[operator]
+    best = min((by[f"download-rtcsnap c={sc}"] for sc in [c, *sweep]), key=lambda s: med(s, "wall") or 0)
+    extra_ratios.append(f"best download-rtcsnap ({best.label}) / download-awscli c={AWSCLI_DEFAULT_CONCURRENCY}: "
+                        f"{med(best, 'wall') / med(cli, 'wall'):.2f}x wall")  # type: ignore[operator]
+
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |"
+    print()
+    print(f"## results: median of {a.repeat} interleaved run(s); download size {a.size} B; total {total_s:.0f}s")
+    print(line)
+    print("|" + "|".join("-" * (wd + 2) for wd in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(v.ljust(widths[i]) for i, v in enumerate(r)) + " |")
+    print()
+    for e in extra_ratios:
+        print(f"- {e}")
+
+    lr = med(by["list-rtcsnap"], "wall") / med(by["list-boto3"], "wall")  # type: ignore[operator]
+    rss_big = statistics.median(r["rss"] for r in by["list-rtcsnap"].runs)
+    rss_small = statistics.median(r["rss"] for r in by[f"list-rtcsnap ({a.small_objects})"].runs)
+    dr = med(rt, "wall") / med(cli, "wall")  # type: ignore[operator]
+    grow = (rss_big - rss_small) / 2**20
+    print()
+    print("## targets")
+    print(f"- listing within 1.1x of raw boto3: {lr:.2f}x -> {'MET' if lr <= 1.1 else 'MISSED'}")
+    print(
+        f"- listing RSS flat in object count: {fmt_mib(rss_small)} MiB at {a.small_objects} vs "
+        f"{fmt_mib(rss_big)} MiB at {a.objects} ({grow:+.1f} MiB) -> {'MET' if grow <= 4 else 'MISSED'} (threshold +4 MiB)"
+    )
+    print(f"- download at least as fast as aws s3 cp (c={c} vs awscli default c={AWSCLI_DEFAULT_CONCURRENCY}): "
+          f"{dr:.2f}x -> {'MET' if dr <= 1.0 else 'MISSED'}")
+
+    if a.json_out:
+        Path(a.json_out).write_text(
+            json.dumps(
+                {
+                    "args": vars(a),
+                    "machine": info,
+                    "seed_seconds": ready["seed_seconds"],
+                    "results": [{"label": s.label, "kind": s.kind, "objects": s.expect,
+                                 "concurrency": s.concurrency, "runs": s.runs} for s in specs],
+                },
+                indent=2,
+            )
+        )
+    if not a.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
