@@ -31,7 +31,10 @@ def run_demo(out_dir: Path, objects: int = 60) -> int:
         server.create_bucket("rtcsnap-demo")
         rtc_key = server.create_user(
             "rtc-writer",
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]},
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+            },
         )
         url = f"s3://rtcsnap-demo/snapshots?region=us-east-1&endpoint={server.endpoint}"
         read_target = StorageTarget.parse(url, access_key=ak, secret_key=sk)
@@ -60,15 +63,24 @@ def run_demo(out_dir: Path, objects: int = 60) -> int:
         for i in range(objects):
             user = ("alice", "bob")[i % 2]
             data = hashlib.sha256(str(i).encode()).digest() * 300
-            upload(rtc_target, rtc_target.key(f"demo_app/room-1/task-1/{user}_{1_700_000_000_000 + i * 2000}.jpg"), data, manager=mgr)
+            upload(
+                rtc_target,
+                rtc_target.key(f"demo_app/room-1/task-1/{user}_{1_700_000_000_000 + i * 2000}.jpg"),
+                data,
+                manager=mgr,
+            )
         listed = sum(1 for _ in iter_objects(read_target, "demo_app/", page_size=25, manager=mgr))
         console.print(f"  listed {listed} objects with the read key (pages of 25)")
 
         console.rule("4. download: atomic, verified (MD5), resumable")
         first = download(read_target, out_dir, prefix="demo_app/", concurrency=8, manager=mgr)
         again = download(read_target, out_dir, prefix="demo_app/", concurrency=8, manager=mgr)
-        console.print(f"  first run: downloaded {len(first.downloaded)}, {first.bytes} bytes, failed {len(first.failed)}")
-        console.print(f"  re-run:    downloaded {len(again.downloaded)}, skipped {len(again.skipped)} (already complete)")
+        console.print(
+            f"  first run: downloaded {len(first.downloaded)}, {first.bytes} bytes, failed {len(first.failed)}"
+        )
+        console.print(
+            f"  re-run:    downloaded {len(again.downloaded)}, skipped {len(again.skipped)} (already complete)"
+        )
         console.print(f"  files in {out_dir}")
         ok = rep.fit_for_rtc and listed == objects and first.ok and len(again.skipped) == objects
         console.rule("demo ok" if ok else "demo FAILED")

@@ -233,9 +233,7 @@ class WireModel(BaseModel):
         validate(
             type(self),
             data,
-            lambda d, ctx: self.__pydantic_validator__.validate_python(
-                d, self_instance=self, context=ctx
-            ),
+            lambda d, ctx: self.__pydantic_validator__.validate_python(d, self_instance=self, context=ctx),
             lenient=_LENIENT.get(),
             response=self.response_model,
         )

@@ -67,7 +67,10 @@ class _TaskRequest(RequestModel):
 
 MAX_IDLE_TIME_RANGE: dict[ApiVersion, tuple[int, int]] = {
     ApiVersion.V2022_06_01: (1, 86400),
-    ApiVersion.V2023_11_01: (10, 86400),  # newest doc revision; UNCONFIRMED (spec §9 #6, docs/assumptions.md A6)
+    ApiVersion.V2023_11_01: (
+        10,
+        86400,
+    ),  # newest doc revision; UNCONFIRMED (spec §9 #6, docs/assumptions.md A6)
 }
 
 

@@ -100,9 +100,7 @@ def table_name(storage_type: int, vendor: int | None = None) -> str:
         if 0 <= v < len(_VENDOR_TABLES):
             return _VENDOR_TABLES[v]
         raise ValidationError(f"no region table for Vendor {v}: must be 0 (S3) to 4 (Kodo)")
-    raise ValidationError(
-        f"no region table for StorageConfig.Type {storage_type}: snapshots take 0, 2 or 3"
-    )
+    raise ValidationError(f"no region table for StorageConfig.Type {storage_type}: snapshots take 0, 2 or 3")
 
 
 def lookup(table: str, name_or_code: str | int, *, allow_unsupported: bool = False) -> RegionEntry:
@@ -139,9 +137,7 @@ def _by_code(t: RegionTable, code: int) -> RegionEntry:
     if not t.confirmed:
         return RegionEntry(code, "", None, "", True, "unconfirmed code")
     codes = sorted(e.code for e in t.entries)
-    raise ValidationError(
-        f"unknown {t.table} region code {code}; valid codes: {codes[0]}-{codes[-1]}"
-    )
+    raise ValidationError(f"unknown {t.table} region code {code}; valid codes: {codes[0]}-{codes[-1]}")
 
 
 def _unknown_name(t: RegionTable, name: str) -> str:
