@@ -12,7 +12,8 @@ What runs where
 * **Variants**: each measurement is its own child process (`--variant NAME`, or the `aws`
   executable for awscli). The parent times it wall-clock (spawn to exit, so interpreter start and
   imports count, as they do for `aws`) and takes its peak RSS from `os.wait4()`'s rusage
-  (`ru_maxrss`: the kernel's high-water mark for exactly that child, no polling gaps). Python
+  (`ru_maxrss`: the kernel's high-water mark for exactly that child, no polling gaps; see
+  LAUNCHER for why the child is forked from a tiny launcher and not from this process). Python
   children also report `op_seconds`: the time of the operation itself, client creation included,
   imports excluded.
 * Runs are interleaved (the variant order rotates each repetition) and the median is reported.
@@ -239,19 +240,45 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# The tiny process that starts each measured command. Peak RSS cannot be taken from a child that
+# this (large) parent spawns directly: subprocess uses vfork+exec, and on exec Linux records the
+# *old* address space's high-water mark -- the parent's -- into the child's ru_maxrss (a bare
+# `python -c pass` then "peaks" at the parent's size). So the parent starts `python -S` (~8 MiB),
+# which fork()s, exec()s the command, and reports fork-to-reap wall time and wait4's ru_maxrss.
+LAUNCHER = """
+import json, os, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(cmd[0], cmd)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(out, "w") as f:
+    json.dump({"wall": wall, "maxrss_kib": ru.ru_maxrss, "exit": os.waitstatus_to_exitcode(status)}, f)
+"""
+
+
 def measure(cmd: list[str], env: dict[str, str], log_dir: Path, label: str) -> tuple[float, int, str]:
-    """Run `cmd`; return (wall seconds, peak RSS bytes from wait4's rusage, stdout)."""
-    out_path, err_path = log_dir / "stdout", log_dir / "stderr"
+    """Run `cmd` via LAUNCHER; return (wall seconds, peak RSS bytes from wait4's rusage, stdout)."""
+    out_path, err_path, res_path = log_dir / "stdout", log_dir / "stderr", log_dir / "rusage.json"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; keep Popen consistent
+        subprocess.run(
+            [sys.executable, "-S", "-c", LAUNCHER, str(res_path), *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=env,
+            check=False,
+        )
     stdout, stderr = out_path.read_text(), err_path.read_text()
-    if proc.returncode != 0:
-        raise SystemExit(f"{label}: exit {proc.returncode}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}")
-    return wall, usage.ru_maxrss * 1024, stdout  # ru_maxrss is KiB on Linux
+    res = json.loads(res_path.read_text()) if res_path.exists() else {"exit": "launcher failed"}
+    if res["exit"] != 0:
+        raise SystemExit(f"{label}: exit {res['exit']}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}")
+    return res["wall"], res["maxrss_kib"] * 1024, stdout  # ru_maxrss is KiB on Linux
 
 
 def verify_download(dest: Path, expected: dict[str, tuple[int, str]], label: str) -> int:

@@ -141,7 +141,8 @@ def _fetch(
     """One attempt: GET into a temp file, verify, rename. Returns bytes written, None if already complete."""
     with session.get(key) as stream:
         info = listed or stream.info
-        expected = session.checksum(stream.info) or (session.checksum(listed) if listed else None)
+        # the GET's own headers decide (e.g. S3 SSE-KMS objects have an ETag that is not an MD5)
+        expected = session.checksum(stream.info)
         if listed is None and _is_complete(path, info, expected):
             return None
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -164,7 +164,10 @@ class S3Session(Session):
             except (BotoCoreError, OSError) as exc:  # a stalled or cut body
                 raise translate_error(exc, "get", self.target, key) from exc
 
-        info = ObjectInfo(key, resp["ContentLength"], _etag(resp.get("ETag")), resp.get("LastModified"))
+        etag = _etag(resp.get("ETag"))
+        info = ObjectInfo(key, resp["ContentLength"], etag, resp.get("LastModified"))
+        if resp.get("ServerSideEncryption") == "aws:kms" or resp.get("SSECustomerAlgorithm"):
+            info = ObjectInfo(key, info.size, None, info.last_modified)  # ETag is not the MD5 of the bytes
         return ObjectStream(info, chunks(), body.close)
 
     def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
