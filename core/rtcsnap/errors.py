@@ -164,3 +164,85 @@ class ChecksumMismatchError(StorageError):
         self.algorithm = algorithm
         self.expected = expected
         self.actual = actual
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+class OpenAPIError(RtcSnapError):
+    """The snapshot OpenAPI answered with `ResponseMetadata.Error` (whatever the HTTP status), or never answered.
+
+    Carries what support needs — RequestId, Action, Version, Code, CodeN, Message, HTTP status —
+    and never a credential.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        code_n: int | None = None,
+        request_id: str = "",
+        action: str = "",
+        version: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.code_n = code_n
+        self.request_id = request_id
+        self.action = action
+        self.version = version
+        self.http_status = http_status
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        call = f"{self.action} {self.version}".strip()
+        head = f"{call}: " if call else ""
+        code = f"{self.code}" + (f" ({self.code_n})" if self.code_n else "") if self.code else ""
+        tail = [
+            f"RequestId={self.request_id}" if self.request_id else "",
+            f"HTTP {self.http_status}" if self.http_status else "",
+        ]
+        extra = ", ".join(t for t in tail if t)
+        return f"{head}{code + ': ' if code else ''}{self.message}" + (f" [{extra}]" if extra else "")
+
+
+class InvalidRequestError(OpenAPIError):
+    """The request is wrong (parameters, action, version); retrying cannot help."""
+
+
+class TaskAlreadyExistsError(InvalidRequestError):
+    """StartSnapshot for a TaskId that is already running (2022-06-01 answers this as an error)."""
+
+
+class TaskNotFoundError(InvalidRequestError):
+    """Update/Stop/Get of a task that does not exist or has already stopped."""
+
+
+class AuthenticationError(OpenAPIError):
+    """Missing/unknown access key, bad signature, or a clock too far off (X-Date)."""
+
+
+class AccessDeniedError(OpenAPIError):
+    """Authenticated, but not allowed: IAM policy, feature not enabled in the console, foreign AppId."""
+
+
+class ThrottledError(OpenAPIError):
+    """Over the per-account QPS quota (or a gateway flow limit)."""
+
+    retryable = True
+
+
+class ServerError(OpenAPIError):
+    """The service failed (5xx, InternalError*) or sent something that is not a valid response."""
+
+    retryable = True
+
+
+class TransportError(OpenAPIError):
+    """No response: connection refused/reset, timeout, TLS failure."""
+
+    retryable = True

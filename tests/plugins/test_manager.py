@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from rtcsnap.errors import PluginError, ProviderClashError, UnknownProviderError
 from rtcsnap.providers.manager import PluginLoadWarning, ProviderManager
 

@@ -10,12 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from rtcsnap import Capabilities, ObjectInfo, ObjectStream, Page, Provider, Reason, Session, StorageError, StorageTarget
+from rtcsnap import (
+    Capabilities,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Reason,
+    Session,
+    StorageError,
+    StorageTarget,
+)
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import local_path
 from rtcsnap.storage.checksums import file_checksum, new_hasher
 from rtcsnap.storage.listing import iter_session
-from rtcsnap.storage.retry import RetryPolicy
 
 
 class _P(Provider):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from rtcsnap import StorageError, StorageTarget
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import download, iter_objects, upload, verify
-from rtcsnap.storage.retry import RetryPolicy
 from rtcsnap.testing import new_bucket_name
 
 SECRET = "Sup3r-S3cret-Value-0123456789"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rtcsnap import ConfigurationError, Credentials, StorageTarget
 
 

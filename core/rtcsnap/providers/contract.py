@@ -164,6 +164,12 @@ class Provider(ABC):
 
     # -- overridable helpers ---------------------------------------------------------------
 
+    def target_for(self, config: Any) -> StorageTarget:
+        """The target (with the RTC key) a StartSnapshot `StorageConfig` points at, to verify it before sending."""
+        raise ConfigurationError(
+            f"provider {self.name!r} cannot derive a target from a StorageConfig; pass one explicitly"
+        )
+
     def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
         """The provider's conventional credential source; default reads `credential_env`."""
         if self.credential_env is None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from rtcsnap.providers.contract import ObjectInfo
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, open_session, resolve
-from rtcsnap.storage.retry import RetryPolicy
 from rtcsnap.storage.transfer import (
     DownloadReport,
     FailedItem,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from rtcsnap.errors import Reason, StorageError
 from rtcsnap.providers.contract import ObjectInfo, Session
-from rtcsnap.storage.retry import RetryPolicy
+from rtcsnap.retry import RetryPolicy
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_EMPTY_PAGES = 10

@@ -24,10 +24,10 @@ from typing import Literal
 from rtcsnap.errors import ChecksumMismatchError, Reason, StorageError
 from rtcsnap.providers.contract import Body, ObjectInfo, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import checksums
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
-from rtcsnap.storage.retry import RetryPolicy
 from rtcsnap.target import StorageTarget
 
 log = logging.getLogger(__name__)

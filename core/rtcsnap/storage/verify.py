@@ -16,8 +16,8 @@ from typing import Literal
 from rtcsnap.errors import Reason, StorageError
 from rtcsnap.providers.contract import Session
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.resolve import TargetLike, resolve
-from rtcsnap.storage.retry import RetryPolicy
 
 CAPABILITIES = ("reachable", "write", "read", "list", "delete")
 PROBE_DIR = ".rtcsnap-probe"

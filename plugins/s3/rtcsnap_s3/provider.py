@@ -262,6 +262,21 @@ class S3Provider(Provider):
             ),
         )
 
+    def target_for(self, config: Any) -> StorageTarget:
+        from rtcsnap.regions import load_table
+
+        custom = config.custom_config
+        entry = load_table("s3").by_code(int(custom.region))
+        region = entry.region if entry is not None else "us-east-1"
+        return StorageTarget(
+            scheme=self.scheme,
+            bucket=custom.bucket,
+            region=region,
+            credentials=Credentials.of(
+                custom.access_key.get_secret_value(), custom.secret_key.get_secret_value()
+            ),
+        )
+
     def open(self, target: StorageTarget) -> S3Session:
         return S3Session(self, target)
 

@@ -1,0 +1,271 @@
+"""OpenAPI commands: start, update, stop, status (GetSnapshotTask).
+
+OpenAPI credentials: ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) or
+``~/.volc/credentials``. Storage credentials for ``--storage``: as for the storage commands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from rtcsnap.cli.app import app, manager
+from rtcsnap.cli.storage import out
+from rtcsnap.errors import ValidationError
+from rtcsnap.models import ApiVersion, StartSnapshotRequest
+from rtcsnap.openapi.client import SignedRequest, SnapshotClient
+from rtcsnap.storage import resolve
+from rtcsnap.target import StorageTarget
+
+F = Callable[..., Any]
+
+
+def connection_options(fn: F) -> F:
+    """--endpoint/--region/--api-version/--timeout/--dry-run, on every OpenAPI command."""
+    opts = [
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Print the exact signed HTTP request (secrets masked); send nothing.",
+        ),
+        click.option(
+            "--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True, help="Seconds."
+        ),
+        click.option(
+            "--api-version",
+            type=click.Choice([v.value for v in ApiVersion]),
+            default=ApiVersion.V2022_06_01.value,
+            show_default=True,
+        ),
+        click.option(
+            "--region", default=None, help="Signing region (default: the endpoint's; cn-north-1 for URLs)."
+        ),
+        click.option(
+            "--endpoint",
+            envvar="RTCSNAP_ENDPOINT",
+            default="cn",
+            show_default=True,
+            help="cn | overseas | byteplus | any URL (e.g. the emulator's http://127.0.0.1:PORT).",
+        ),
+    ]
+    for opt in opts:
+        fn = opt(fn)
+    return fn
+
+
+def task_options(fn: F) -> F:
+    opts = [
+        click.option("--task-id", required=True),
+        click.option("--room-id", required=True),
+        click.option("--business-id", default=None),
+        click.option("--app-id", required=True, envvar="RTCSNAP_APP_ID"),
+    ]
+    for opt in opts:
+        fn = opt(fn)
+    return fn
+
+
+def _client(endpoint: str, region: str | None, api_version: str, timeout: float) -> SnapshotClient:
+    return SnapshotClient(endpoint=endpoint, region=region, api_version=api_version, timeout=timeout)
+
+
+def _ids(app_id: str, business_id: str | None, room_id: str, task_id: str) -> dict[str, Any]:
+    ids: dict[str, Any] = {"app_id": app_id, "room_id": room_id, "task_id": task_id}
+    if business_id is not None:
+        ids["business_id"] = business_id
+    return ids
+
+
+def _streams(values: tuple[str, ...]) -> list[dict[str, Any]]:
+    streams = []
+    for i, v in enumerate(values):
+        user, sep, kind = v.rpartition(":") if ":" in v else (v, "", "")
+        if sep and kind not in ("0", "1", "main", "screen"):
+            raise ValidationError(f"expected USER_ID[:0|1|main|screen] (got {v!r})", path=f"--stream[{i}]")
+        stream: dict[str, Any] = {"user_id": user if sep else v}
+        if sep:
+            stream["stream_type"] = 1 if kind in ("1", "screen") else 0
+        streams.append(stream)
+    return streams
+
+
+def _dry(req: SignedRequest) -> None:
+    print(req.describe())
+
+
+@app.command("start")
+@task_options
+@click.option(
+    "--stream",
+    "streams",
+    multiple=True,
+    metavar="USER_ID[:STREAM_TYPE]",
+    help="Repeatable; none = all streams.",
+)
+@click.option("--max-idle-time", type=int, default=None, help="Seconds (default 180).")
+@click.option("--format", "image_format", type=click.Choice(["jpeg", "png"]), default=None)
+@click.option("--width", type=int, default=None)
+@click.option("--height", type=int, default=None)
+@click.option("--interval", type=int, default=None, help="Seconds between snapshots (1-600, default 2).")
+@click.option(
+    "--storage",
+    "storage",
+    required=True,
+    metavar="TARGET",
+    help="Storage URL; its provider builds StorageConfig.",
+)
+@click.option("--verify-storage", is_flag=True, help="Probe that the storage key can write before sending.")
+@click.option(
+    "--storage-access-key", envvar="RTCSNAP_ACCESS_KEY", help="Key RTC writes with (default: provider's env)."
+)
+@click.option(
+    "--storage-secret-key", envvar="RTCSNAP_SECRET_KEY", help="Prefer the RTCSNAP_SECRET_KEY variable."
+)
+@connection_options
+def start_cmd(
+    app_id: str,
+    business_id: str | None,
+    room_id: str,
+    task_id: str,
+    streams: tuple[str, ...],
+    max_idle_time: int | None,
+    image_format: str | None,
+    width: int | None,
+    height: int | None,
+    interval: int | None,
+    storage: str,
+    verify_storage: bool,
+    storage_access_key: str | None,
+    storage_secret_key: str | None,
+    endpoint: str,
+    region: str | None,
+    api_version: str,
+    timeout: float,
+    dry_run: bool,
+) -> None:
+    """StartSnapshot: screenshot streams of a room every --interval seconds into --storage."""
+    from rtcsnap.cli.storage import _target
+
+    provider, target = resolve(_target(storage, storage_access_key, storage_secret_key), manager())
+    image = {
+        k: v
+        for k, v in (("format", image_format), ("width", width), ("height", height), ("interval", interval))
+        if v is not None
+    }
+    fields: dict[str, Any] = {
+        **_ids(app_id, business_id, room_id, task_id),
+        "storage_config": provider.storage_config(target),
+    }
+    if streams:
+        fields["target_streams"] = _streams(streams)
+    if max_idle_time is not None:
+        fields["max_idle_time"] = max_idle_time
+    if image:
+        fields["image_config"] = image
+    request = StartSnapshotRequest(api_version=ApiVersion(api_version), **fields)
+    with _client(endpoint, region, api_version, timeout) as client:
+        if dry_run:
+            return _dry(client.prepare("StartSnapshot", request))
+        verify: bool | StorageTarget = target if verify_storage else False
+        result = client.start(request, verify_storage=verify)
+    note = " (the task was already running; nothing changed)" if result.outcome == "already_started" else ""
+    out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id}{note} RequestId={result.request_id}")
+
+
+@app.command("update")
+@task_options
+@click.option(
+    "--interval",
+    type=int,
+    required=True,
+    help="New interval in seconds (the only field UpdateSnapshot changes).",
+)
+@connection_options
+def update_cmd(
+    app_id: str,
+    business_id: str | None,
+    room_id: str,
+    task_id: str,
+    interval: int,
+    endpoint: str,
+    region: str | None,
+    api_version: str,
+    timeout: float,
+    dry_run: bool,
+) -> None:
+    """UpdateSnapshot: change the interval of a running task."""
+    fields = {**_ids(app_id, business_id, room_id, task_id), "image_config": {"interval": interval}}
+    with _client(endpoint, region, api_version, timeout) as client:
+        if dry_run:
+            return _dry(client.prepare("UpdateSnapshot", **fields))
+        result = client.update(**fields)
+    out.print(f"updated: {app_id}/{room_id}/{task_id} interval={interval}s RequestId={result.request_id}")
+
+
+@app.command("stop")
+@task_options
+@connection_options
+def stop_cmd(
+    app_id: str,
+    business_id: str | None,
+    room_id: str,
+    task_id: str,
+    endpoint: str,
+    region: str | None,
+    api_version: str,
+    timeout: float,
+    dry_run: bool,
+) -> None:
+    """StopSnapshot."""
+    fields = _ids(app_id, business_id, room_id, task_id)
+    with _client(endpoint, region, api_version, timeout) as client:
+        if dry_run:
+            return _dry(client.prepare("StopSnapshot", **fields))
+        result = client.stop(**fields)
+    out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id} RequestId={result.request_id}")
+
+
+@app.command("status")
+@click.option("--app-id", required=True, envvar="RTCSNAP_APP_ID")
+@click.option("--room-id", required=True)
+@click.option("--task-id", required=True, help="For console auto-snapshot tasks: the UserId.")
+@click.option("--json", "as_json", is_flag=True, help="Print the task as wire JSON.")
+@connection_options
+def status_cmd(
+    app_id: str,
+    room_id: str,
+    task_id: str,
+    as_json: bool,
+    endpoint: str,
+    region: str | None,
+    api_version: str,
+    timeout: float,
+    dry_run: bool,
+) -> None:
+    """GetSnapshotTask: status, stop reason and the effective configuration (secrets masked)."""
+    fields: dict[str, Any] = {"app_id": app_id, "room_id": room_id, "task_id": task_id}
+    with _client(endpoint, region, api_version, timeout) as client:
+        if dry_run:
+            return _dry(client.prepare("GetSnapshotTask", **fields))
+        result = client.get_task(**fields)
+    task = result.task
+    if task is None:
+        out.print(f"no task in the answer RequestId={result.request_id}")
+        return
+    wire = task.to_wire(mask_secrets=True)
+    if as_json:
+        print(json.dumps(wire, indent=2, ensure_ascii=False))
+        return
+    status = getattr(task.status, "name", str(task.status)).lower()
+    out.print(
+        f"{app_id}/{room_id}/{task_id}: {status}" + (f" ({task.stop_reason})" if task.stop_reason else "")
+    )
+    out.print(
+        f"  started {task.start_time} ms, ended {task.end_time or '-'} ms, RequestId={result.request_id}"
+    )
+    for key in ("ImageConfig", "MaxIdleTime", "TargetStreams", "StorageConfig"):
+        if key in wire:
+            out.print(f"  {key}: {json.dumps(wire[key], ensure_ascii=False)}")

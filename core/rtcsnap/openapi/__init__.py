@@ -1,0 +1,1 @@
+"""Snapshot OpenAPI: signer, error catalogue, client."""

@@ -1,0 +1,551 @@
+"""`SnapshotClient` / `AsyncSnapshotClient`: signed, typed, rate-limited and safe to retry.
+
+What the official example class gets wrong and this does not (anchors §4.1): an answer carrying
+`ResponseMetadata.Error` is a failure whatever its HTTP status; failures are typed by code family;
+transport errors, 5xx and throttling are retried with full-jitter backoff (never invalid requests);
+a StartSnapshot retried after a lost response reports `already_started` instead of an error, and a
+StopSnapshot retried the same way reports `already_stopped`; each client owns its state (only the
+per-access-key rate limiter is shared, on purpose).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from rtcsnap import errors as e
+from rtcsnap.models import (
+    ApiVersion,
+    GetSnapshotTaskRequest,
+    SnapshotTask,
+    StartSnapshotRequest,
+    StopSnapshotRequest,
+    UpdateSnapshotRequest,
+)
+from rtcsnap.models.requests import RequestModel
+from rtcsnap.openapi import codes, signer
+from rtcsnap.openapi.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
+from rtcsnap.openapi.credentials import resolve_credentials
+from rtcsnap.openapi.ratelimit import RateLimiter, shared_limiter
+from rtcsnap.retry import RetryPolicy
+from rtcsnap.target import Credentials, StorageTarget
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=RequestModel)
+MODELS: dict[str, type[RequestModel]] = {
+    "StartSnapshot": StartSnapshotRequest,
+    "UpdateSnapshot": UpdateSnapshotRequest,
+    "StopSnapshot": StopSnapshotRequest,
+    "GetSnapshotTask": GetSnapshotTaskRequest,
+}
+DEFAULT_TIMEOUT = 10.0
+SECRET_MASK = "******"
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """Exactly what goes on the wire (for `--dry-run`, logging and tests)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    display_body: str
+    """The body with secrets masked; the signature is over `body`."""
+
+    def describe(self) -> str:
+        """Human dump with every secret masked (body secrets, session token)."""
+        lines = [f"{self.method} {self.url}"]
+        for k, v in self.headers.items():
+            lines.append(f"{k}: {SECRET_MASK if k.lower() == 'x-security-token' else v}")
+        if self.display_body:
+            lines += ["", self.display_body]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    request_id: str
+    action: str
+    version: str
+    attempts: int = 1
+    result: Any = None
+
+
+@dataclass(frozen=True)
+class StartResult(CallResult):
+    outcome: Literal["started", "already_started"] = "started"
+
+
+@dataclass(frozen=True)
+class StopResult(CallResult):
+    outcome: Literal["stopped", "already_stopped"] = "stopped"
+
+
+@dataclass(frozen=True)
+class TaskResult(CallResult):
+    task: SnapshotTask | None = None
+
+
+@dataclass
+class _Attempts:
+    count: int = 0
+    ambiguous: bool = False
+    """A previous attempt may have reached the server (transport error / 5xx after sending)."""
+
+
+@dataclass
+class _Call:
+    action: str
+    version: str
+    method: str
+    query: dict[str, str]
+    body: bytes
+    display_body: str
+    attempts: _Attempts = field(default_factory=_Attempts)
+
+
+def _resolve_endpoint(endpoint: str | None, region: str | None) -> tuple[str, str]:
+    if endpoint is None or endpoint in ENDPOINTS:
+        preset = ENDPOINTS[endpoint or "cn"]
+        return preset.url, region or preset.region
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise e.ConfigurationError(
+            f"endpoint {endpoint!r}: expected a URL like https://rtc.volcengineapi.com or one of {', '.join(ENDPOINTS)}"
+        )
+    return endpoint.rstrip("/"), region or "cn-north-1"
+
+
+def _error_from(meta: Mapping[str, Any], action: str, version: str, status: int) -> e.OpenAPIError:
+    err = meta.get("Error") or {}
+    code = str(err.get("Code") or "")
+    spec = codes.lookup(code) if code else None
+    family: type[e.OpenAPIError] = (
+        spec.family if spec else (e.ServerError if status >= 500 else e.OpenAPIError)
+    )
+    exc = family(
+        str(err.get("Message") or f"HTTP {status}"),
+        code=code,
+        code_n=err.get("CodeN") or None,
+        request_id=str(meta.get("RequestId") or ""),
+        action=action,
+        version=version,
+        http_status=status,
+    )
+    if code:
+        exc.retryable = code in codes.RETRYABLE
+    return exc
+
+
+class _ClientBase:
+    """Everything but the I/O: configuration, request building, signing, response parsing."""
+
+    def __init__(
+        self,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        session_token: str | None = None,
+        *,
+        endpoint: str | None = None,
+        region: str | None = None,
+        api_version: str | ApiVersion = ApiVersion.V2022_06_01,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        qps: Mapping[str, float] | None = None,
+        share_rate_limit: bool = True,
+    ) -> None:
+        self.credentials: Credentials = resolve_credentials(access_key, secret_key, session_token)
+        self.endpoint, self.region = _resolve_endpoint(endpoint, region)
+        self.api_version = self._version(api_version)
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.retry = retry or RetryPolicy(attempts=5, base=0.2, cap=5.0)
+        self._qps = {name: float((qps or {}).get(name, a.qps)) for name, a in ACTIONS.items()}
+        self._own_limiters = None if share_rate_limit else {n: RateLimiter(q) for n, q in self._qps.items()}
+        self._host = urlsplit(self.endpoint).netloc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint!r}, region={self.region!r}, credentials={self.credentials!r})"
+
+    @staticmethod
+    def _version(v: str | ApiVersion) -> ApiVersion:
+        try:
+            return ApiVersion(v)
+        except ValueError:
+            raise e.ValidationError(
+                f"must be one of {', '.join(x.value for x in ApiVersion)} (got {v!r})", path="Version"
+            ) from None
+
+    def limiter(self, action: str) -> RateLimiter:
+        if self._own_limiters is not None:
+            return self._own_limiters[action]
+        return shared_limiter(self.credentials.access_key, action, self._qps[action])
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _request(
+        self, model: type[R], request: R | None, api_version: str | ApiVersion | None, fields: dict[str, Any]
+    ) -> tuple[R, ApiVersion]:
+        """The validated request for the version this call uses (call > request's own > client)."""
+        if request is not None and fields:
+            raise TypeError("pass either a request model or keyword fields, not both")
+        if request is None:
+            request = model(**fields)
+        if api_version is not None:
+            version = self._version(api_version)
+        elif "api_version" in request.model_fields_set:
+            version = request.api_version
+        else:
+            version = self.api_version
+        if version != request.api_version:  # re-validate: some ranges differ per version
+            request = model.from_wire(request.to_wire(), version=version)
+        return request, version
+
+    def _call(self, action: str, request: RequestModel, version: ApiVersion) -> _Call:
+        spec = ACTIONS[action]
+        query = {"Action": action, "Version": version.value}
+        if spec.method == "GET":
+            query.update({k: str(v) for k, v in request.to_wire().items()})
+            return _Call(action, version.value, "GET", query, b"", "")
+        body = json.dumps(request.to_wire(), separators=(",", ":"), ensure_ascii=False).encode()
+        shown = json.dumps(request.to_wire(mask_secrets=True), indent=2, ensure_ascii=False)
+        return _Call(action, version.value, "POST", query, body, shown)
+
+    def sign(self, call: _Call) -> SignedRequest:
+        headers = {"Content-Type": "application/json"} if call.method == "POST" else {}
+        creds = self.credentials
+        signed = signer.sign(
+            call.method,
+            self._host,
+            "/",
+            call.query,
+            headers,
+            call.body,
+            access_key=creds.access_key,
+            secret_key=creds.secret_key.get_secret_value(),
+            session_token=creds.session_token.get_secret_value() if creds.session_token else None,
+            region=self.region,
+            service=SERVICE,
+        )
+        url = f"{self.endpoint}/?{signer.canonical_query(call.query)}"
+        return SignedRequest(call.method, url, signed, call.body, call.display_body)
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    def _parse(self, call: _Call, status: int, content: bytes) -> CallResult:
+        try:
+            doc = json.loads(content)
+            meta = doc["ResponseMetadata"]
+        except (ValueError, KeyError, TypeError):
+            family = e.ServerError if status >= 500 or status < 400 else e.OpenAPIError
+            raise family(
+                f"not an OpenAPI response ({len(content)} bytes)",
+                action=call.action,
+                version=call.version,
+                http_status=status,
+            ) from None
+        if meta.get("Error") or status >= 400:
+            raise _error_from(meta, call.action, call.version, status)
+        return CallResult(
+            str(meta.get("RequestId") or ""),
+            call.action,
+            call.version,
+            call.attempts.count,
+            doc.get("Result"),
+        )
+
+    def _transport_error(self, call: _Call, exc: httpx.HTTPError) -> e.TransportError:
+        what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        return e.TransportError(
+            f"request {what}: {type(exc).__name__}", action=call.action, version=call.version
+        )
+
+    def _note_failure(self, call: _Call, exc: e.OpenAPIError) -> None:
+        if isinstance(exc, e.TransportError) or (
+            isinstance(exc, e.ServerError) and exc.http_status is not None
+        ):
+            call.attempts.ambiguous = True
+        log.debug("%s %s attempt %d failed: %s", call.action, call.version, call.attempts.count, exc)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _start_result(res: CallResult) -> StartResult:
+        dup = isinstance(res.result, str) and res.result.strip().startswith(DUPLICATE_START_RESULT[:40])
+        return StartResult(
+            res.request_id,
+            res.action,
+            res.version,
+            res.attempts,
+            res.result,
+            "already_started" if dup else "started",
+        )
+
+    @staticmethod
+    def _already_started(call: _Call, exc: e.TaskAlreadyExistsError) -> StartResult:
+        return StartResult(
+            exc.request_id, call.action, call.version, call.attempts.count, None, "already_started"
+        )
+
+    @staticmethod
+    def _task_result(res: CallResult) -> TaskResult:
+        result = res.result if isinstance(res.result, dict) else {}
+        raw = result.get("SnapshotTask") or result.get("snapshotTask")
+        task = SnapshotTask.from_wire(raw) if raw else None
+        return TaskResult(res.request_id, res.action, res.version, res.attempts, res.result, task)
+
+    def _storage_target(
+        self, request: StartSnapshotRequest, verify_storage: bool | StorageTarget
+    ) -> StorageTarget:
+        if isinstance(verify_storage, StorageTarget):
+            return verify_storage
+        from rtcsnap.providers.manager import ProviderManager
+
+        cfg = request.storage_config
+        vendor = cfg.custom_config.vendor if cfg.custom_config is not None else None
+        provider = ProviderManager.default().for_storage(
+            int(cfg.type), None if vendor is None else int(vendor)
+        )
+        return provider.target_for(cfg)
+
+    @staticmethod
+    def _require_fit(report: Any) -> None:
+        if not report.fit_for_rtc:
+            reason = report.reason or e.Reason.OTHER
+            probe = report.probe("write")
+            raise e.StorageError(
+                reason,
+                f"storage is not writable for RTC ({probe.detail or reason.describe}); StartSnapshot not sent",
+                provider=report.provider,
+                operation="verify",
+            )
+
+
+class SnapshotClient(_ClientBase):
+    """Blocking client over `httpx.Client`. Use as a context manager or call `close()`."""
+
+    def __init__(self, *args: Any, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._http = httpx.Client(
+            timeout=self.timeout, transport=transport, headers={"Accept": "application/json"}
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SnapshotClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, call: _Call) -> CallResult:
+        limiter = self.limiter(call.action)
+
+        def attempt() -> CallResult:
+            call.attempts.count += 1
+            limiter.acquire()
+            req = self.sign(call)
+            try:
+                resp = self._http.request(req.method, req.url, content=req.body or None, headers=req.headers)
+            except httpx.HTTPError as exc:
+                err = self._transport_error(call, exc)
+                self._note_failure(call, err)
+                raise err from None
+            try:
+                return self._parse(call, resp.status_code, resp.content)
+            except e.OpenAPIError as err:
+                self._note_failure(call, err)
+                raise
+
+        return self.retry.call(attempt)
+
+    def start(
+        self,
+        request: StartSnapshotRequest | None = None,
+        *,
+        verify_storage: bool | StorageTarget = False,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> StartResult:
+        req, version = self._request(StartSnapshotRequest, request, api_version, fields)
+        if verify_storage is not False:
+            from rtcsnap.storage import verify
+
+            self._require_fit(verify(self._storage_target(req, verify_storage)))
+        call = self._call("StartSnapshot", req, version)
+        try:
+            return self._start_result(self._send(call))
+        except e.TaskAlreadyExistsError as exc:
+            return self._already_started(call, exc)
+
+    def update(
+        self,
+        request: UpdateSnapshotRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> CallResult:
+        req, version = self._request(UpdateSnapshotRequest, request, api_version, fields)
+        return self._send(self._call("UpdateSnapshot", req, version))
+
+    def stop(
+        self,
+        request: StopSnapshotRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> StopResult:
+        req, version = self._request(StopSnapshotRequest, request, api_version, fields)
+        call = self._call("StopSnapshot", req, version)
+        try:
+            r = self._send(call)
+        except e.TaskNotFoundError as exc:
+            if not call.attempts.ambiguous:
+                raise
+            return StopResult(
+                exc.request_id, call.action, call.version, call.attempts.count, None, "already_stopped"
+            )
+        return StopResult(r.request_id, r.action, r.version, r.attempts, r.result, "stopped")
+
+    def get_task(
+        self,
+        request: GetSnapshotTaskRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> TaskResult:
+        req, version = self._request(GetSnapshotTaskRequest, request, api_version, fields)
+        return self._task_result(self._send(self._call("GetSnapshotTask", req, version)))
+
+    def prepare(
+        self,
+        action: str,
+        request: RequestModel | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> SignedRequest:
+        """Build, validate and sign without sending (`--dry-run`)."""
+        req, version = self._request(MODELS[action], request, api_version, fields)
+        return self.sign(self._call(action, req, version))
+
+
+class AsyncSnapshotClient(_ClientBase):
+    """The same over `httpx.AsyncClient`; rate limiting and backoff await, never block the loop."""
+
+    def __init__(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._http = httpx.AsyncClient(
+            timeout=self.timeout, transport=transport, headers={"Accept": "application/json"}
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncSnapshotClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, call: _Call) -> CallResult:
+        limiter = self.limiter(call.action)
+
+        async def attempt() -> CallResult:
+            call.attempts.count += 1
+            await limiter.acquire_async()
+            req = self.sign(call)
+            try:
+                resp = await self._http.request(
+                    req.method, req.url, content=req.body or None, headers=req.headers
+                )
+            except httpx.HTTPError as exc:
+                err = self._transport_error(call, exc)
+                self._note_failure(call, err)
+                raise err from None
+            try:
+                return self._parse(call, resp.status_code, resp.content)
+            except e.OpenAPIError as err:
+                self._note_failure(call, err)
+                raise
+
+        return await self.retry.acall(attempt)
+
+    async def start(
+        self,
+        request: StartSnapshotRequest | None = None,
+        *,
+        verify_storage: bool | StorageTarget = False,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> StartResult:
+        req, version = self._request(StartSnapshotRequest, request, api_version, fields)
+        if verify_storage is not False:
+            from rtcsnap.storage import verify
+
+            target = self._storage_target(req, verify_storage)
+            self._require_fit(await asyncio.to_thread(verify, target))
+        call = self._call("StartSnapshot", req, version)
+        try:
+            return self._start_result(await self._send(call))
+        except e.TaskAlreadyExistsError as exc:
+            return self._already_started(call, exc)
+
+    async def update(
+        self,
+        request: UpdateSnapshotRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> CallResult:
+        req, version = self._request(UpdateSnapshotRequest, request, api_version, fields)
+        return await self._send(self._call("UpdateSnapshot", req, version))
+
+    async def stop(
+        self,
+        request: StopSnapshotRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> StopResult:
+        req, version = self._request(StopSnapshotRequest, request, api_version, fields)
+        call = self._call("StopSnapshot", req, version)
+        try:
+            r = await self._send(call)
+        except e.TaskNotFoundError as exc:
+            if not call.attempts.ambiguous:
+                raise
+            return StopResult(
+                exc.request_id, call.action, call.version, call.attempts.count, None, "already_stopped"
+            )
+        return StopResult(r.request_id, r.action, r.version, r.attempts, r.result, "stopped")
+
+    async def get_task(
+        self,
+        request: GetSnapshotTaskRequest | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> TaskResult:
+        req, version = self._request(GetSnapshotTaskRequest, request, api_version, fields)
+        return self._task_result(await self._send(self._call("GetSnapshotTask", req, version)))
+
+
+__all__ = [
+    "AsyncSnapshotClient",
+    "CallResult",
+    "SignedRequest",
+    "SnapshotClient",
+    "StartResult",
+    "StopResult",
+    "TaskResult",
+]

@@ -1,0 +1,66 @@
+"""Where OpenAPI credentials come from, in the official SDK's order, without its global state.
+
+explicit arguments → ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) →
+``~/.volc/credentials`` (INI, ``[default] access_key_id / secret_access_key``) → ``~/.volc/config``
+(JSON ``{"ak": …, "sk": …}``), as `volcengine.base.Service.init` reads them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+from pathlib import Path
+
+from rtcsnap.errors import ConfigurationError
+from rtcsnap.target import Credentials
+
+
+def _home() -> Path | None:
+    home = os.environ.get("HOME")
+    return Path(home) if home else None
+
+
+def from_files(home: Path | None = None) -> Credentials | None:
+    home = home or _home()
+    if home is None:
+        return None
+    ini, cfg = home / ".volc" / "credentials", home / ".volc" / "config"
+    if ini.is_file():
+        conf = configparser.ConfigParser()
+        conf.read(ini)
+        ak = conf.get("default", "access_key_id", fallback="")
+        sk = conf.get("default", "secret_access_key", fallback="")
+        return Credentials.of(ak, sk, source=str(ini)) if ak and sk else None
+    if cfg.is_file():
+        try:
+            data = json.loads(cfg.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"{cfg}: not a JSON file ({type(exc).__name__})") from None
+        ak, sk = str(data.get("ak") or ""), str(data.get("sk") or "")
+        return Credentials.of(ak, sk, source=str(cfg)) if ak and sk else None
+    return None
+
+
+def resolve_credentials(
+    access_key: str | None = None, secret_key: str | None = None, session_token: str | None = None
+) -> Credentials:
+    if access_key or secret_key:
+        if not (access_key and secret_key):
+            raise ConfigurationError("credentials: give both access_key and secret_key")
+        return Credentials.of(access_key, secret_key, session_token)
+    ak, sk = os.environ.get("VOLC_ACCESSKEY"), os.environ.get("VOLC_SECRETKEY")
+    if ak and sk:
+        return Credentials.of(
+            ak, sk, session_token or os.environ.get("VOLC_SESSION_TOKEN"), source="env:VOLC_ACCESSKEY"
+        )
+    found = from_files()
+    if found is not None:
+        return found
+    raise ConfigurationError(
+        "no OpenAPI credentials: pass access_key/secret_key, set VOLC_ACCESSKEY and VOLC_SECRETKEY, "
+        "or write ~/.volc/credentials"
+    )
+
+
+__all__ = ["from_files", "resolve_credentials"]
