@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from rtcsnap.providers.manager import ProviderManager
 
 ROOT = Path(__file__).resolve().parents[1]

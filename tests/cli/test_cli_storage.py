@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
+from rtcsnap.storage.transfer import PART_MARK
 from rtcsnap.testing import new_bucket_name
 from rtcsnap.testing.s3server import LocalS3Server
-from rtcsnap.storage.transfer import PART_MARK
+
 from tests.conftest import run_cli
 
 N_OBJECTS = 500

@@ -12,8 +12,17 @@ from collections.abc import Iterator
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-from rtcsnap import Capabilities, ObjectInfo, ObjectStream, Page, Provider, Reason, Session, StorageError, hookimpl
+from rtcsnap import (
+    Capabilities,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Reason,
+    Session,
+    StorageError,
+    hookimpl,
+)
 from rtcsnap.models import CustomConfig, StorageConfig
 
 CODES = {

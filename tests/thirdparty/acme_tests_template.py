@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from rtcsnap import StorageTarget
 from rtcsnap.testing.contract import ContractEnv, ProviderContract
 from rtcsnap_acme import AcmeProvider

@@ -28,9 +28,9 @@ import pytest
 from rtcsnap.errors import Reason, StorageError
 from rtcsnap.providers.contract import ObjectInfo, ObjectStream, Page, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import download, iter_objects, upload, verify
 from rtcsnap.storage.listing import iter_session
-from rtcsnap.storage.retry import RetryPolicy
 from rtcsnap.storage.transfer import PART_MARK, ProgressEvent
 from rtcsnap.target import StorageTarget
 
