@@ -268,12 +268,20 @@ class _ClientBase:
             f"request {what}: {type(exc).__name__}", action=call.action, version=call.version
         )
 
-    def _note_failure(self, call: _Call, exc: e.OpenAPIError) -> None:
+    def _failed(self, call: _Call, exc: e.OpenAPIError) -> e.OpenAPIError:
+        """Record a failed attempt; a transport error or 5xx may have reached the server."""
         if isinstance(exc, e.TransportError) or (
             isinstance(exc, e.ServerError) and exc.http_status is not None
         ):
             call.attempts.ambiguous = True
         log.debug("%s %s attempt %d failed: %s", call.action, call.version, call.attempts.count, exc)
+        return exc
+
+    def _checked(self, call: _Call, status: int, content: bytes) -> CallResult:
+        try:
+            return self._parse(call, status, content)
+        except e.OpenAPIError as exc:
+            raise self._failed(call, exc) from None
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -352,19 +360,15 @@ class SnapshotClient(_ClientBase):
 
         def attempt() -> CallResult:
             call.attempts.count += 1
-            limiter.acquire()
-            req = self.sign(call)
-            try:
-                resp = self._http.request(req.method, req.url, content=req.body or None, headers=req.headers)
-            except httpx.HTTPError as exc:
-                err = self._transport_error(call, exc)
-                self._note_failure(call, err)
-                raise err from None
-            try:
-                return self._parse(call, resp.status_code, resp.content)
-            except e.OpenAPIError as err:
-                self._note_failure(call, err)
-                raise
+            with limiter.acquire():
+                req = self.sign(call)
+                try:
+                    resp = self._http.request(
+                        req.method, req.url, content=req.body or None, headers=req.headers
+                    )
+                except httpx.HTTPError as exc:
+                    raise self._failed(call, self._transport_error(call, exc)) from None
+            return self._checked(call, resp.status_code, resp.content)
 
         return self.retry.call(attempt)
 
@@ -462,21 +466,15 @@ class AsyncSnapshotClient(_ClientBase):
 
         async def attempt() -> CallResult:
             call.attempts.count += 1
-            await limiter.acquire_async()
-            req = self.sign(call)
-            try:
-                resp = await self._http.request(
-                    req.method, req.url, content=req.body or None, headers=req.headers
-                )
-            except httpx.HTTPError as exc:
-                err = self._transport_error(call, exc)
-                self._note_failure(call, err)
-                raise err from None
-            try:
-                return self._parse(call, resp.status_code, resp.content)
-            except e.OpenAPIError as err:
-                self._note_failure(call, err)
-                raise
+            with await limiter.acquire_async():
+                req = self.sign(call)
+                try:
+                    resp = await self._http.request(
+                        req.method, req.url, content=req.body or None, headers=req.headers
+                    )
+                except httpx.HTTPError as exc:
+                    raise self._failed(call, self._transport_error(call, exc)) from None
+            return self._checked(call, resp.status_code, resp.content)
 
         return await self.retry.acall(attempt)
 

@@ -1,10 +1,14 @@
 """Client-side QPS limiting, shared by every client that uses the same access key in the process.
 
-The quota is per Volcengine account (spec §1.1), so two clients with the same key must draw from one
-budget, while clients with different keys never share anything. Each limiter combines:
-* spacing (GCRA): one slot every 1/qps seconds, so a burst is spread evenly instead of sent at once;
-* a sliding-window log: never more than `qps` sends in any `window` seconds, measured at send time.
-`reserve()` only computes the wait under a lock; the sync client sleeps, the async one awaits.
+The quota is per Volcengine account (spec §1.1), so two clients with the same key draw from one
+budget, while clients with different keys share nothing. A limiter combines:
+* spacing (GCRA): one slot every window/qps seconds, so a burst is spread evenly;
+* a causal sliding window: a request may start only `window` seconds after the request `qps`
+  sends earlier has *completed*. The server counted that one before it answered, so no server —
+  whatever its clock or our scheduling jitter — can see more than `qps` arrivals in a window.
+  (A window measured at our send times is not enough: one delayed request and one punctual
+  request arrive closer together than they were sent.)
+`acquire()` returns a `Permit`; release it when the response (or failure) is in.
 """
 
 from __future__ import annotations
@@ -14,54 +18,91 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from types import TracebackType
 
 DEFAULT_WINDOW = 1.0
-# Margin for the gap between our send and the server's count (loopback jitter, event-loop delays).
-DEFAULT_SAFETY = 0.985
+_POLL = 0.001  # async wait for an in-flight request to finish (it is typically ms away)
+
+
+class Permit:
+    """One admitted request; `release()` records when it finished (idempotent)."""
+
+    __slots__ = ("_limiter", "done_at")
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+        self.done_at: float | None = None
+
+    def release(self) -> None:
+        if self.done_at is None:
+            self._limiter._release(self)
+
+    def __enter__(self) -> Permit:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
 
 
 class RateLimiter:
     def __init__(
-        self,
-        qps: float,
-        *,
-        window: float = DEFAULT_WINDOW,
-        safety: float = DEFAULT_SAFETY,
-        clock: Callable[[], float] = time.monotonic,
+        self, qps: float, *, window: float = DEFAULT_WINDOW, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
         self.qps = qps
+        self.window = window
         self.limit = max(1, int(qps * window))
-        self.window = window / safety
-        self.interval = self.window / self.limit
+        self.interval = window / self.limit
         self._clock = clock
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._next = 0.0
-        self._sent: deque[float] = deque(maxlen=self.limit)
+        self._log: deque[Permit] = deque()
 
-    def reserve(self) -> float:
-        """Claim the next send slot; returns how long the caller must wait before sending."""
-        with self._lock:
+    def _reserve(self) -> tuple[float, Permit | None]:
+        """(delay, permit), or (0, None) when the window is full of unfinished requests."""
+        with self._cond:
             now = self._clock()
             at = max(now, self._next)
-            if len(self._sent) == self.limit:
-                at = max(at, self._sent[0] + self.window)
-            self._sent.append(at)
+            while len(self._log) > self.limit:
+                self._log.popleft()
+            if len(self._log) == self.limit:
+                oldest = self._log[0]
+                if oldest.done_at is None:
+                    return 0.0, None
+                at = max(at, oldest.done_at + self.window)
+                self._log.popleft()
+            permit = Permit(self)
+            self._log.append(permit)
             self._next = at + self.interval
-            return at - now
+            return at - now, permit
 
-    def acquire(self) -> float:
-        delay = self.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return delay
+    def _release(self, permit: Permit) -> None:
+        with self._cond:
+            permit.done_at = self._clock()
+            self._cond.notify_all()
 
-    async def acquire_async(self) -> float:
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return delay
+    def acquire(self) -> Permit:
+        while True:
+            delay, permit = self._reserve()
+            if permit is not None:
+                if delay > 0:
+                    time.sleep(delay)
+                return permit
+            with self._cond:
+                if self._log and self._log[0].done_at is None:
+                    self._cond.wait(timeout=0.05)
+
+    async def acquire_async(self) -> Permit:
+        while True:
+            delay, permit = self._reserve()
+            if permit is not None:
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                return permit
+            await asyncio.sleep(_POLL)
 
 
 _registry: dict[tuple[str, str, float], RateLimiter] = {}
@@ -78,4 +119,4 @@ def shared_limiter(access_key: str, action: str, qps: float) -> RateLimiter:
         return limiter
 
 
-__all__ = ["RateLimiter", "shared_limiter"]
+__all__ = ["Permit", "RateLimiter", "shared_limiter"]

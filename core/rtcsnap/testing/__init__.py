@@ -7,7 +7,9 @@ Fixtures:
 * ``local_s3`` — moto's S3 server in-process on 127.0.0.1 (port 0), session-scoped, with real
   SigV4 checks against IAM-issued keys (auth mode) and a fault injector;
 * ``local_s3_admin`` — its admin credentials as `rtcsnap.Credentials`;
-* ``unique_bucket`` — a fresh, valid bucket name per test.
+* ``unique_bucket`` — a fresh, valid bucket name per test;
+* ``emulator``, ``emulator_server``, ``make_emulator``, ``emulator_client`` — the snapshot OpenAPI
+  emulator served over HTTP, fresh per test (see `rtcsnap.testing.emulator`).
 
 The provider contract suite lives in `rtcsnap.testing.contract` (`ProviderContract`).
 """
@@ -23,6 +25,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rtcsnap.target import Credentials
+from rtcsnap.testing.emulator import (
+    _rtcsnap_emulator_host,
+    emulator,
+    emulator_client,
+    emulator_server,
+    make_emulator,
+)
 
 if TYPE_CHECKING:
     from rtcsnap.testing.s3server import LocalS3Server
@@ -59,4 +68,14 @@ def unique_bucket() -> str:
     return new_bucket_name()
 
 
-__all__ = ["local_s3", "local_s3_admin", "new_bucket_name", "unique_bucket"]
+__all__ = [
+    "_rtcsnap_emulator_host",
+    "emulator",
+    "emulator_client",
+    "emulator_server",
+    "local_s3",
+    "local_s3_admin",
+    "make_emulator",
+    "new_bucket_name",
+    "unique_bucket",
+]

@@ -1,0 +1,1 @@
+"""Emulator tests; fixtures come from rtcsnap's pytest plugin (rtcsnap.testing)."""
