@@ -1,0 +1,69 @@
+"""`rtcsnap emulator serve`: the local snapshot OpenAPI, for development and demos."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from rtcsnap.cli.app import app
+from rtcsnap.errors import ConfigurationError
+
+
+@app.group("emulator")
+def emulator_group() -> None:
+    """The local emulator of the snapshot OpenAPI."""
+
+
+def _keys(access_keys: tuple[str, ...], secret_keys: tuple[str, ...]) -> dict[str, str]:
+    if len(access_keys) != len(secret_keys):
+        raise ConfigurationError("--access-key and --secret-key must come in pairs")
+    keys = dict(zip(access_keys, secret_keys, strict=True))
+    for pair in filter(None, os.environ.get("RTCSNAP_EMULATOR_KEYS", "").split(",")):
+        ak, sep, sk = pair.partition(":")
+        if not sep or not ak or not sk:
+            raise ConfigurationError("RTCSNAP_EMULATOR_KEYS: expected AK:SK[,AK:SK...]")
+        keys[ak.strip()] = sk.strip()
+    if not keys and os.environ.get("VOLC_ACCESSKEY") and os.environ.get("VOLC_SECRETKEY"):
+        keys[os.environ["VOLC_ACCESSKEY"]] = os.environ["VOLC_SECRETKEY"]
+    if not keys:
+        raise ConfigurationError(
+            "emulator: no key pairs: pass --access-key AK --secret-key SK, or set RTCSNAP_EMULATOR_KEYS=AK:SK"
+        )
+    return keys
+
+
+@emulator_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--access-key", "access_keys", multiple=True, help="Repeatable, paired with --secret-key.")
+@click.option(
+    "--secret-key", "secret_keys", multiple=True, help="Repeatable; prefer RTCSNAP_EMULATOR_KEYS=AK:SK,..."
+)
+@click.option("--region", default="cn-north-1", show_default=True, help="Signing region the gateway expects.")
+@click.option("--legacy-200-errors", is_flag=True, help="Answer 2022-06-01 errors with HTTP 200 + Error.")
+@click.option("--quiet", is_flag=True, help="No access log.")
+def serve_cmd(
+    host: str,
+    port: int,
+    access_keys: tuple[str, ...],
+    secret_keys: tuple[str, ...],
+    region: str,
+    legacy_200_errors: bool,
+    quiet: bool,
+) -> None:
+    """Serve the emulator until Ctrl+C. Keys also from RTCSNAP_EMULATOR_KEYS or VOLC_ACCESSKEY/VOLC_SECRETKEY."""
+    from rtcsnap.emulator import EmulatorConfig, serve
+
+    keys = _keys(access_keys, secret_keys)
+    print(
+        f"rtcsnap emulator on http://{host}:{port} (region {region}; keys: {', '.join(keys)})",
+        file=sys.stderr,
+    )
+    serve(
+        EmulatorConfig(keys=keys, region=region, legacy_200_errors=legacy_200_errors),
+        host,
+        port,
+        access_log=not quiet,
+    )
