@@ -58,16 +58,15 @@ class SignedRequest:
     url: str
     headers: dict[str, str]
     body: bytes
-    display_body: str
-    """The body with secrets masked; the signature is over `body`."""
+    request: RequestModel | None = field(default=None, repr=False)
 
     def describe(self) -> str:
-        """Human dump with every secret masked (body secrets, session token)."""
+        """Human dump with every secret masked (body secrets, session token); the signature is over `body`."""
         lines = [f"{self.method} {self.url}"]
         for k, v in self.headers.items():
             lines.append(f"{k}: {SECRET_MASK if k.lower() == 'x-security-token' else v}")
-        if self.display_body:
-            lines += ["", self.display_body]
+        if self.body and self.request is not None:
+            lines += ["", json.dumps(self.request.to_wire(mask_secrets=True), indent=2, ensure_ascii=False)]
         return "\n".join(lines)
 
 
@@ -109,7 +108,7 @@ class _Call:
     method: str
     query: dict[str, str]
     body: bytes
-    display_body: str
+    request: RequestModel
     attempts: _Attempts = field(default_factory=_Attempts)
 
 
@@ -198,7 +197,8 @@ class _ClientBase:
         if request is not None and fields:
             raise TypeError("pass either a request model or keyword fields, not both")
         if request is None:
-            request = model(**fields)
+            version = self._version(api_version) if api_version is not None else self.api_version
+            return model(api_version=version, **fields), version
         if api_version is not None:
             version = self._version(api_version)
         elif "api_version" in request.model_fields_set:
@@ -214,10 +214,9 @@ class _ClientBase:
         query = {"Action": action, "Version": version.value}
         if spec.method == "GET":
             query.update({k: str(v) for k, v in request.to_wire().items()})
-            return _Call(action, version.value, "GET", query, b"", "")
+            return _Call(action, version.value, "GET", query, b"", request)
         body = json.dumps(request.to_wire(), separators=(",", ":"), ensure_ascii=False).encode()
-        shown = json.dumps(request.to_wire(mask_secrets=True), indent=2, ensure_ascii=False)
-        return _Call(action, version.value, "POST", query, body, shown)
+        return _Call(action, version.value, "POST", query, body, request)
 
     def sign(self, call: _Call) -> SignedRequest:
         headers = {"Content-Type": "application/json"} if call.method == "POST" else {}
@@ -236,7 +235,7 @@ class _ClientBase:
             service=SERVICE,
         )
         url = f"{self.endpoint}/?{signer.canonical_query(call.query)}"
-        return SignedRequest(call.method, url, signed, call.body, call.display_body)
+        return SignedRequest(call.method, url, signed, call.body, call.request)
 
     # -- parsing -----------------------------------------------------------------------------
 
