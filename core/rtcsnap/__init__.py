@@ -1,18 +1,36 @@
 """rtcsnap: Volcengine RTC cloud snapshots, end to end (models, storage providers, client, CLI)."""
 
 from rtcsnap.errors import (
+    AccessDeniedError,
+    AuthenticationError,
     ChecksumMismatchError,
     ConfigurationError,
     FieldError,
+    InvalidRequestError,
+    OpenAPIError,
     PluginError,
     ProviderClashError,
     Reason,
     RtcSnapError,
+    ServerError,
     StorageError,
+    TaskAlreadyExistsError,
+    TaskNotFoundError,
+    ThrottledError,
+    TransportError,
     UnknownProviderError,
     ValidationError,
 )
 from rtcsnap.hookspecs import hookimpl, hookspec
+from rtcsnap.openapi.client import (
+    AsyncSnapshotClient,
+    CallResult,
+    SignedRequest,
+    SnapshotClient,
+    StartResult,
+    StopResult,
+    TaskResult,
+)
 from rtcsnap.providers.contract import (
     Capabilities,
     ObjectInfo,
@@ -21,29 +39,54 @@ from rtcsnap.providers.contract import (
     Provider,
     Session,
 )
+from rtcsnap.retry import RetryPolicy
+from rtcsnap.storage import DownloadReport, VerifyReport, download, iter_objects, upload, verify
 from rtcsnap.target import Credentials, StorageTarget
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessDeniedError",
+    "AsyncSnapshotClient",
+    "AuthenticationError",
+    "CallResult",
     "Capabilities",
     "ChecksumMismatchError",
     "ConfigurationError",
     "Credentials",
+    "DownloadReport",
     "FieldError",
+    "InvalidRequestError",
     "ObjectInfo",
     "ObjectStream",
+    "OpenAPIError",
     "Page",
     "PluginError",
     "Provider",
     "ProviderClashError",
     "Reason",
+    "RetryPolicy",
     "RtcSnapError",
+    "ServerError",
     "Session",
+    "SignedRequest",
+    "SnapshotClient",
+    "StartResult",
+    "StopResult",
     "StorageError",
     "StorageTarget",
+    "TaskAlreadyExistsError",
+    "TaskNotFoundError",
+    "TaskResult",
+    "ThrottledError",
+    "TransportError",
     "UnknownProviderError",
     "ValidationError",
+    "VerifyReport",
+    "download",
     "hookimpl",
     "hookspec",
+    "iter_objects",
+    "upload",
+    "verify",
 ]
