@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,12 +34,14 @@ from rtcsnap.openapi import codes, signer
 from rtcsnap.openapi.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
 from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.openapi.ratelimit import RateLimiter, shared_limiter
+from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.target import Credentials, StorageTarget
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=RequestModel)
+T = TypeVar("T")
 MODELS: dict[str, type[RequestModel]] = {
     "StartSnapshot": StartSnapshotRequest,
     "UpdateSnapshot": UpdateSnapshotRequest,
@@ -47,51 +49,6 @@ MODELS: dict[str, type[RequestModel]] = {
     "GetSnapshotTask": GetSnapshotTaskRequest,
 }
 DEFAULT_TIMEOUT = 10.0
-SECRET_MASK = "******"
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    """Exactly what goes on the wire (for `--dry-run`, logging and tests)."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    request: RequestModel | None = field(default=None, repr=False)
-
-    def describe(self) -> str:
-        """Human dump with every secret masked (body secrets, session token); the signature is over `body`."""
-        lines = [f"{self.method} {self.url}"]
-        for k, v in self.headers.items():
-            lines.append(f"{k}: {SECRET_MASK if k.lower() == 'x-security-token' else v}")
-        if self.body and self.request is not None:
-            lines += ["", json.dumps(self.request.to_wire(mask_secrets=True), indent=2, ensure_ascii=False)]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class CallResult:
-    request_id: str
-    action: str
-    version: str
-    attempts: int = 1
-    result: Any = None
-
-
-@dataclass(frozen=True)
-class StartResult(CallResult):
-    outcome: Literal["started", "already_started"] = "started"
-
-
-@dataclass(frozen=True)
-class StopResult(CallResult):
-    outcome: Literal["stopped", "already_stopped"] = "stopped"
-
-
-@dataclass(frozen=True)
-class TaskResult(CallResult):
-    task: SnapshotTask | None = None
 
 
 @dataclass
@@ -99,6 +56,11 @@ class _Attempts:
     count: int = 0
     ambiguous: bool = False
     """A previous attempt may have reached the server (transport error / 5xx after sending)."""
+
+
+@dataclass(frozen=True)
+class _Verify:
+    target: StorageTarget
 
 
 @dataclass
@@ -282,10 +244,28 @@ class _ClientBase:
         except e.OpenAPIError as exc:
             raise self._failed(call, exc) from None
 
-    # -- outcomes ----------------------------------------------------------------------------
+    # -- operations (sans-I/O) -----------------------------------------------------------------
+    # Each operation is a generator that yields what must be done — a `_Call` to send or a
+    # `_Verify` to run — and receives the outcome (or has the exception thrown in). The sync and
+    # async clients only drive these, so the behaviour exists once.
 
-    @staticmethod
-    def _start_result(res: CallResult) -> StartResult:
+    def _op_start(
+        self,
+        request: StartSnapshotRequest | None,
+        verify_storage: bool | StorageTarget,
+        api_version: str | ApiVersion | None,
+        fields: dict[str, Any],
+    ) -> Generator[_Call | _Verify, Any, StartResult]:
+        req, version = self._request(StartSnapshotRequest, request, api_version, fields)
+        if verify_storage is not False:
+            self._require_fit((yield _Verify(self._storage_target(req, verify_storage))))
+        call = self._call("StartSnapshot", req, version)
+        try:
+            res: CallResult = yield call
+        except e.TaskAlreadyExistsError as exc:
+            return StartResult(
+                exc.request_id, call.action, call.version, call.attempts.count, None, "already_started"
+            )
         dup = isinstance(res.result, str) and res.result.strip().startswith(DUPLICATE_START_RESULT[:40])
         return StartResult(
             res.request_id,
@@ -296,18 +276,58 @@ class _ClientBase:
             "already_started" if dup else "started",
         )
 
-    @staticmethod
-    def _already_started(call: _Call, exc: e.TaskAlreadyExistsError) -> StartResult:
-        return StartResult(
-            exc.request_id, call.action, call.version, call.attempts.count, None, "already_started"
-        )
+    def _op_update(
+        self,
+        request: UpdateSnapshotRequest | None,
+        api_version: str | ApiVersion | None,
+        fields: dict[str, Any],
+    ) -> Generator[_Call, Any, CallResult]:
+        req, version = self._request(UpdateSnapshotRequest, request, api_version, fields)
+        res: CallResult = yield self._call("UpdateSnapshot", req, version)
+        return res
 
-    @staticmethod
-    def _task_result(res: CallResult) -> TaskResult:
+    def _op_stop(
+        self,
+        request: StopSnapshotRequest | None,
+        api_version: str | ApiVersion | None,
+        fields: dict[str, Any],
+    ) -> Generator[_Call, Any, StopResult]:
+        req, version = self._request(StopSnapshotRequest, request, api_version, fields)
+        call = self._call("StopSnapshot", req, version)
+        try:
+            r: CallResult = yield call
+        except e.TaskNotFoundError as exc:
+            if not call.attempts.ambiguous:
+                raise
+            return StopResult(
+                exc.request_id, call.action, call.version, call.attempts.count, None, "already_stopped"
+            )
+        return StopResult(r.request_id, r.action, r.version, r.attempts, r.result, "stopped")
+
+    def _op_get_task(
+        self,
+        request: GetSnapshotTaskRequest | None,
+        api_version: str | ApiVersion | None,
+        fields: dict[str, Any],
+    ) -> Generator[_Call, Any, TaskResult]:
+        req, version = self._request(GetSnapshotTaskRequest, request, api_version, fields)
+        res: CallResult = yield self._call("GetSnapshotTask", req, version)
         result = res.result if isinstance(res.result, dict) else {}
         raw = result.get("SnapshotTask") or result.get("snapshotTask")
         task = SnapshotTask.from_wire(raw) if raw else None
         return TaskResult(res.request_id, res.action, res.version, res.attempts, res.result, task)
+
+    def prepare(
+        self,
+        action: str,
+        request: RequestModel | None = None,
+        *,
+        api_version: str | ApiVersion | None = None,
+        **fields: Any,
+    ) -> SignedRequest:
+        """Build, validate and sign without sending (`--dry-run`)."""
+        req, version = self._request(MODELS[action], request, api_version, fields)
+        return self.sign(self._call(action, req, version))
 
     def _storage_target(
         self, request: StartSnapshotRequest, verify_storage: bool | StorageTarget
@@ -371,6 +391,25 @@ class SnapshotClient(_ClientBase):
 
         return self.retry.call(attempt)
 
+    def _drive(self, op: Generator[_Call | _Verify, Any, T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as done:
+                return cast(T, done.value)
+            value, error = None, None
+            try:
+                if isinstance(step, _Verify):
+                    from rtcsnap.storage import verify
+
+                    value = verify(step.target)
+                else:
+                    value = self._send(step)
+            except e.RtcSnapError as exc:
+                error = exc
+
     def start(
         self,
         request: StartSnapshotRequest | None = None,
@@ -379,16 +418,8 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StartResult:
-        req, version = self._request(StartSnapshotRequest, request, api_version, fields)
-        if verify_storage is not False:
-            from rtcsnap.storage import verify
-
-            self._require_fit(verify(self._storage_target(req, verify_storage)))
-        call = self._call("StartSnapshot", req, version)
-        try:
-            return self._start_result(self._send(call))
-        except e.TaskAlreadyExistsError as exc:
-            return self._already_started(call, exc)
+        """StartSnapshot; `verify_storage` (True, or the exact target) probes the write key first."""
+        return self._drive(self._op_start(request, verify_storage, api_version, fields))
 
     def update(
         self,
@@ -397,8 +428,7 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> CallResult:
-        req, version = self._request(UpdateSnapshotRequest, request, api_version, fields)
-        return self._send(self._call("UpdateSnapshot", req, version))
+        return self._drive(self._op_update(request, api_version, fields))
 
     def stop(
         self,
@@ -407,17 +437,7 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StopResult:
-        req, version = self._request(StopSnapshotRequest, request, api_version, fields)
-        call = self._call("StopSnapshot", req, version)
-        try:
-            r = self._send(call)
-        except e.TaskNotFoundError as exc:
-            if not call.attempts.ambiguous:
-                raise
-            return StopResult(
-                exc.request_id, call.action, call.version, call.attempts.count, None, "already_stopped"
-            )
-        return StopResult(r.request_id, r.action, r.version, r.attempts, r.result, "stopped")
+        return self._drive(self._op_stop(request, api_version, fields))
 
     def get_task(
         self,
@@ -426,20 +446,7 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> TaskResult:
-        req, version = self._request(GetSnapshotTaskRequest, request, api_version, fields)
-        return self._task_result(self._send(self._call("GetSnapshotTask", req, version)))
-
-    def prepare(
-        self,
-        action: str,
-        request: RequestModel | None = None,
-        *,
-        api_version: str | ApiVersion | None = None,
-        **fields: Any,
-    ) -> SignedRequest:
-        """Build, validate and sign without sending (`--dry-run`)."""
-        req, version = self._request(MODELS[action], request, api_version, fields)
-        return self.sign(self._call(action, req, version))
+        return self._drive(self._op_get_task(request, api_version, fields))
 
 
 class AsyncSnapshotClient(_ClientBase):
@@ -477,6 +484,25 @@ class AsyncSnapshotClient(_ClientBase):
 
         return await self.retry.acall(attempt)
 
+    async def _drive(self, op: Generator[_Call | _Verify, Any, T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as done:
+                return cast(T, done.value)
+            value, error = None, None
+            try:
+                if isinstance(step, _Verify):
+                    from rtcsnap.storage import verify
+
+                    value = await asyncio.to_thread(verify, step.target)  # SDKs block: keep the loop free
+                else:
+                    value = await self._send(step)
+            except e.RtcSnapError as exc:
+                error = exc
+
     async def start(
         self,
         request: StartSnapshotRequest | None = None,
@@ -485,17 +511,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StartResult:
-        req, version = self._request(StartSnapshotRequest, request, api_version, fields)
-        if verify_storage is not False:
-            from rtcsnap.storage import verify
-
-            target = self._storage_target(req, verify_storage)
-            self._require_fit(await asyncio.to_thread(verify, target))
-        call = self._call("StartSnapshot", req, version)
-        try:
-            return self._start_result(await self._send(call))
-        except e.TaskAlreadyExistsError as exc:
-            return self._already_started(call, exc)
+        return await self._drive(self._op_start(request, verify_storage, api_version, fields))
 
     async def update(
         self,
@@ -504,8 +520,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> CallResult:
-        req, version = self._request(UpdateSnapshotRequest, request, api_version, fields)
-        return await self._send(self._call("UpdateSnapshot", req, version))
+        return await self._drive(self._op_update(request, api_version, fields))
 
     async def stop(
         self,
@@ -514,17 +529,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StopResult:
-        req, version = self._request(StopSnapshotRequest, request, api_version, fields)
-        call = self._call("StopSnapshot", req, version)
-        try:
-            r = await self._send(call)
-        except e.TaskNotFoundError as exc:
-            if not call.attempts.ambiguous:
-                raise
-            return StopResult(
-                exc.request_id, call.action, call.version, call.attempts.count, None, "already_stopped"
-            )
-        return StopResult(r.request_id, r.action, r.version, r.attempts, r.result, "stopped")
+        return await self._drive(self._op_stop(request, api_version, fields))
 
     async def get_task(
         self,
@@ -533,8 +538,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> TaskResult:
-        req, version = self._request(GetSnapshotTaskRequest, request, api_version, fields)
-        return self._task_result(await self._send(self._call("GetSnapshotTask", req, version)))
+        return await self._drive(self._op_get_task(request, api_version, fields))
 
 
 __all__ = [
