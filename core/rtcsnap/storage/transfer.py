@@ -126,9 +126,35 @@ def _is_complete(path: Path, info: ObjectInfo, expected: tuple[str, str] | None)
     return True
 
 
-def _remove_stale_parts(path: Path) -> None:
-    for stale in path.parent.glob(f".{path.name}{PART_MARK}*"):
-        stale.unlink(missing_ok=True)
+class _StaleParts:
+    """Temp files left by a killed run, found with one directory scan per directory (not per file:
+    a glob per file is quadratic in a directory of thousands of snapshots)."""
+
+    def __init__(self) -> None:
+        self._by_dir: dict[Path, dict[str, list[Path]]] = {}
+        self._lock = threading.Lock()
+
+    def remove(self, path: Path) -> None:
+        with self._lock:
+            found = self._by_dir.get(path.parent)
+            if found is None:
+                found = self._by_dir[path.parent] = self._scan(path.parent)
+            stale = found.pop(path.name, [])
+        for p in stale:
+            p.unlink(missing_ok=True)
+
+    @staticmethod
+    def _scan(directory: Path) -> dict[str, list[Path]]:
+        found: dict[str, list[Path]] = {}
+        try:
+            entries = list(os.scandir(directory))
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            name, mark, _ = entry.name.rpartition(PART_MARK)
+            if mark and name.startswith("."):
+                found.setdefault(name[1:], []).append(Path(entry.path))
+        return found
 
 
 def _fetch(
@@ -137,6 +163,7 @@ def _fetch(
     path: Path,
     listed: ObjectInfo | None,
     progress: ProgressCallback | None,
+    stale: _StaleParts,
 ) -> int | None:
     """One attempt: GET into a temp file, verify, rename. Returns bytes written, None if already complete."""
     with session.get(key) as stream:
@@ -146,7 +173,7 @@ def _fetch(
         if listed is None and _is_complete(path, info, expected):
             return None
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_parts(path)
+        stale.remove(path)
         tmp = path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
         hasher = checksums.new_hasher(expected[0]) if expected else None
         written = 0
@@ -208,6 +235,7 @@ def download(
     pool = _SessionPool(provider, t)
     report = DownloadReport()
     lock = threading.Lock()
+    stale = _StaleParts()
 
     def items() -> Iterator[tuple[str, ObjectInfo | None]]:
         if keys is not None:
@@ -229,7 +257,7 @@ def download(
             if listed is not None and _is_complete(path, listed, session.checksum(listed)):
                 result: int | None = None
             else:
-                result = policy.call(lambda: _fetch(session, key, path, listed, progress))
+                result = policy.call(lambda: _fetch(session, key, path, listed, progress, stale))
         except StorageError as exc:
             with lock:
                 report.failed.append(FailedItem(key, exc.reason, str(exc)))
