@@ -434,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {info['aws --version']}")
     load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     print(f"# load average before: {load} (other work on the machine skews every number)")
+    print(f"# work dir (logs of every run; kept if the run fails or --workdir is given): {work}")
     print(
         f"# seeding {a.objects} + {a.small_objects} list objects, {a.downloads} x {a.size} B ...", flush=True
     )
@@ -629,7 +630,9 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print()
     print(
-        "# load average after: {:.2f} {:.2f} {:.2f} (this benchmark alone makes ~2)".format(*os.getloadavg())
+        "# load average after: {:.2f} {:.2f} {:.2f} (counts this benchmark's own threads too)".format(
+            *os.getloadavg()
+        )
     )
     print(
         f"## results: median of {a.repeat} interleaved run(s), {a.size} B per download, total {total_s:.0f}s"
