@@ -1,5 +1,8 @@
 """rtcsnap: Volcengine RTC cloud snapshots, end to end (models, storage providers, client, CLI)."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from rtcsnap.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -22,15 +25,6 @@ from rtcsnap.errors import (
     ValidationError,
 )
 from rtcsnap.hookspecs import hookimpl, hookspec
-from rtcsnap.openapi.client import (
-    AsyncSnapshotClient,
-    CallResult,
-    SignedRequest,
-    SnapshotClient,
-    StartResult,
-    StopResult,
-    TaskResult,
-)
 from rtcsnap.providers.contract import (
     Capabilities,
     ObjectInfo,
@@ -40,8 +34,47 @@ from rtcsnap.providers.contract import (
     Session,
 )
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage import DownloadReport, VerifyReport, download, iter_objects, upload, verify
 from rtcsnap.target import Credentials, StorageTarget
+
+# Heavier parts load on first use (PEP 562), so a storage-only or plugin import does not pay for
+# httpx and the OpenAPI client (and vice versa).
+_LAZY = {
+    "AsyncSnapshotClient": "rtcsnap.openapi.client",
+    "SnapshotClient": "rtcsnap.openapi.client",
+    "CallResult": "rtcsnap.openapi.results",
+    "SignedRequest": "rtcsnap.openapi.results",
+    "StartResult": "rtcsnap.openapi.results",
+    "StopResult": "rtcsnap.openapi.results",
+    "TaskResult": "rtcsnap.openapi.results",
+    "DownloadReport": "rtcsnap.storage",
+    "VerifyReport": "rtcsnap.storage",
+    "download": "rtcsnap.storage",
+    "iter_objects": "rtcsnap.storage",
+    "upload": "rtcsnap.storage",
+    "verify": "rtcsnap.storage",
+}
+
+if TYPE_CHECKING:
+    from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
+    from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
+    from rtcsnap.storage import (  # type: ignore[no-redef]  # mypy mixes up `verify` and the submodule
+        DownloadReport,
+        VerifyReport,
+        download,
+        iter_objects,
+        upload,
+        verify,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rtcsnap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
