@@ -183,6 +183,7 @@ class _ClientBase:
     def sign(self, call: _Call) -> SignedRequest:
         headers = {"Content-Type": "application/json"} if call.method == "POST" else {}
         creds = self.credentials
+        qs = signer.canonical_query(call.query)
         signed = signer.sign(
             call.method,
             self._host,
@@ -195,8 +196,9 @@ class _ClientBase:
             session_token=creds.session_token.get_secret_value() if creds.session_token else None,
             region=self.region,
             service=SERVICE,
+            query_string=qs,
         )
-        url = f"{self.endpoint}/?{signer.canonical_query(call.query)}"
+        url = f"{self.endpoint}/?{qs}"
         return SignedRequest(call.method, url, signed, call.body, call.request)
 
     # -- parsing -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ official signer (`SignerV4.sign_only`) and to the vector in spec §5.4.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -47,6 +48,15 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=32)
+def _signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
+    """Derived once per key and day (4 HMACs), as the official SDKs do."""
+    key = secret_key.encode()
+    for part in (date, region, service, "request"):
+        key = _hmac(key, part)
+    return key
+
+
 def _host(value: str) -> str:
     host, _, port = value.partition(":")
     return host if port in ("80", "443") else value
@@ -63,15 +73,19 @@ def signature(
     x_date: str,
     region: str,
     service: str,
+    query_string: str | None = None,
 ) -> tuple[str, str]:
-    """(signed header names, hex signature) over exactly the `headers` given."""
+    """(signed header names, hex signature) over exactly the `headers` given.
+
+    `query_string` is `canonical_query(query)` when the caller already has it (it builds the URL too).
+    """
     signed = {k.lower(): (_host(v) if k.lower() == "host" else v).strip() for k, v in headers.items()}
     names = ";".join(sorted(signed))
     canonical = "\n".join(
         [
             method.upper(),
             quote(path or "/", safe="/-_.~"),
-            canonical_query(query),
+            canonical_query(query) if query_string is None else query_string,
             "".join(f"{k}:{signed[k]}\n" for k in sorted(signed)),
             names,
             hashlib.sha256(body).hexdigest(),
@@ -79,9 +93,7 @@ def signature(
     )
     scope = f"{x_date[:8]}/{region}/{service}/request"
     to_sign = "\n".join([ALGORITHM, x_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = secret_key.encode()
-    for part in (x_date[:8], region, service, "request"):
-        key = _hmac(key, part)
+    key = _signing_key(secret_key, x_date[:8], region, service)
     return names, hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
@@ -99,6 +111,7 @@ def sign(
     region: str,
     service: str = "rtc",
     now: datetime | None = None,
+    query_string: str | None = None,
 ) -> dict[str, str]:
     """All request headers, signed: `headers` plus Host, X-Date, X-Content-Sha256, X-Security-Token, Authorization."""
     x_date = (now or datetime.now(UTC)).astimezone(UTC).strftime(DATE_FORMAT)
