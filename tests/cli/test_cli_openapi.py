@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from rtcsnap.emulator import Emulator, EmulatorServer
 from rtcsnap.testing import new_bucket_name
+
 from tests.conftest import run_cli
 
 STORAGE_SECRET = "storage-Secret-0123456789abcdef"

@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from rtcsnap.emulator import Emulator, EmulatorServer
 from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
 from rtcsnap.retry import RetryPolicy

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rtcsnap import errors as e
 from rtcsnap.emulator import Emulator
-from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
+from rtcsnap.openapi.client import AsyncSnapshotClient
 from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.openapi.ratelimit import RateLimiter
 from rtcsnap.retry import RetryPolicy
+
 from tests.openapi.conftest import BODY
 
 IDS = {"app_id": "app1", "room_id": "room1", "task_id": "task1"}
@@ -102,7 +102,7 @@ def test_sts_token_is_signed_and_accepted(make_client: Any, make_emulator: Any) 
 
 def test_no_secret_in_logs_errors_or_reprs(make_client: Any, emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    ak, sk = next(iter(emulator.config.keys.items()))
+    _ak, sk = next(iter(emulator.config.keys.items()))
     storage_secret = "stor-SECRET-abcdef0123456789"
     body = {**BODY, "storage_config": {"type": 2, "custom_config": {"vendor": 0, "region": "us-east-1", "bucket": "b",
                                                                      "access_key": "AKIAX", "secret_key": storage_secret}}}

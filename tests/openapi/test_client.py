@@ -6,13 +6,13 @@ import threading
 from typing import Any
 
 import pytest
-
 from rtcsnap import errors as e
 from rtcsnap.emulator import Emulator
 from rtcsnap.models import StartSnapshotRequest, TaskStatus
 from rtcsnap.openapi import codes
 from rtcsnap.openapi.client import SnapshotClient
 from rtcsnap.retry import RetryPolicy
+
 from tests.openapi.conftest import BODY
 
 VERSIONS = ["2022-06-01", "2023-11-01"]
@@ -114,7 +114,7 @@ def test_error_with_http_200_is_a_failure(make_client: Any, make_emulator: Any) 
 
 
 def test_gateway_rejections_from_real_checks(make_client: Any, emulator: Emulator) -> None:
-    ak, sk = next(iter(emulator.config.keys.items()))
+    _ak, sk = next(iter(emulator.config.keys.items()))
     with pytest.raises(e.AuthenticationError) as bad:
         make_client(secret_key=sk + "x").start(**BODY)
     assert (bad.value.code, bad.value.code_n, bad.value.http_status) == ("SignatureDoesNotMatch", 100010, 401)

@@ -8,11 +8,10 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 import pytest
+from rtcsnap.openapi import signer
 from volcengine.auth.SignerV4 import SignerV4
 from volcengine.auth.SignParam import SignParam
 from volcengine.Credentials import Credentials as VolcCredentials
-
-from rtcsnap.openapi import signer
 
 SPEC_BODY = (
     b'{"AppId":"Your_AppId","RoomId":"Your_RoomId","TaskId":"Your_TaskId",'

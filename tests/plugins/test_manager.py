@@ -125,7 +125,7 @@ def test_allow_list_and_block_list(fake_dist, monkeypatch) -> None:
 )
 def test_clashes_are_clear_errors(fake_dist, monkeypatch, other: str, what: str) -> None:
     site = fake_dist("rtcsnap-clash", "rtcsnap_clash", other, ep_name="clash")
-    mgr, warned = load(site, monkeypatch)
+    _mgr, warned = load(site, monkeypatch)
     assert len(warned) == 1
     assert what in warned[0] and "'s3'" in warned[0] and "clash" in warned[0]
     monkeypatch.setenv("RTCSNAP_STRICT_PLUGINS", "1")

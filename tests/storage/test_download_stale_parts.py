@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from rtcsnap import StorageTarget
 from rtcsnap.storage import download, transfer
 from rtcsnap.testing import new_bucket_name
