@@ -132,6 +132,16 @@ class _ClientBase:
         self._qps = {name: float((qps or {}).get(name, a.qps)) for name, a in ACTIONS.items()}
         self._own_limiters = None if share_rate_limit else {n: RateLimiter(q) for n, q in self._qps.items()}
         self._host = urlsplit(self.endpoint).netloc
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, req: SignedRequest) -> httpx.URL | str:
+        """Parsed once per Action/Version: POST URLs never vary, and httpx parses a str on every send."""
+        if req.method != "POST":
+            return req.url
+        url = self._urls.get(req.url)
+        if url is None:
+            url = self._urls[req.url] = httpx.URL(req.url)
+        return url
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, region={self.region!r}, credentials={self.credentials!r})"
@@ -385,7 +395,7 @@ class SnapshotClient(_ClientBase):
                 req = self.sign(call)
                 try:
                     resp = self._http.request(
-                        req.method, req.url, content=req.body or None, headers=req.headers
+                        req.method, self._url(req), content=req.body or None, headers=req.headers
                     )
                 except httpx.HTTPError as exc:
                     raise self._failed(call, self._transport_error(call, exc)) from None
@@ -478,7 +488,7 @@ class AsyncSnapshotClient(_ClientBase):
                 req = self.sign(call)
                 try:
                     resp = await self._http.request(
-                        req.method, req.url, content=req.body or None, headers=req.headers
+                        req.method, self._url(req), content=req.body or None, headers=req.headers
                     )
                 except httpx.HTTPError as exc:
                     raise self._failed(call, self._transport_error(call, exc)) from None

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,8 +28,11 @@ _AUTH = re.compile(
 Query = Mapping[str, str | Sequence[str]]
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _q(s: str) -> str:
-    return quote(s, safe="-_.~")
+    return s if _UNRESERVED.fullmatch(s) else quote(s, safe="-_.~")
 
 
 def canonical_query(query: Query) -> str:
@@ -74,6 +78,7 @@ def signature(
     region: str,
     service: str,
     query_string: str | None = None,
+    body_hash: str | None = None,
 ) -> tuple[str, str]:
     """(signed header names, hex signature) over exactly the `headers` given.
 
@@ -88,7 +93,7 @@ def signature(
             canonical_query(query) if query_string is None else query_string,
             "".join(f"{k}:{signed[k]}\n" for k in sorted(signed)),
             names,
-            hashlib.sha256(body).hexdigest(),
+            body_hash or hashlib.sha256(body).hexdigest(),
         ]
     )
     scope = f"{x_date[:8]}/{region}/{service}/request"
@@ -114,13 +119,23 @@ def sign(
     query_string: str | None = None,
 ) -> dict[str, str]:
     """All request headers, signed: `headers` plus Host, X-Date, X-Content-Sha256, X-Security-Token, Authorization."""
-    x_date = (now or datetime.now(UTC)).astimezone(UTC).strftime(DATE_FORMAT)
+    x_date = now.astimezone(UTC).strftime(DATE_FORMAT) if now else time.strftime(DATE_FORMAT, time.gmtime())
     out = {"Host": host, **headers, "X-Date": x_date, "X-Content-Sha256": hashlib.sha256(body).hexdigest()}
     if session_token:
         out["X-Security-Token"] = session_token
     to_sign = {k: v for k, v in out.items() if _signs(k)}
     names, sig = signature(
-        secret_key, method, path, query, to_sign, body, x_date=x_date, region=region, service=service
+        secret_key,
+        method,
+        path,
+        query,
+        to_sign,
+        body,
+        x_date=x_date,
+        region=region,
+        service=service,
+        query_string=query_string,
+        body_hash=out["X-Content-Sha256"],
     )
     out["Authorization"] = (
         f"{ALGORITHM} Credential={access_key}/{x_date[:8]}/{region}/{service}/request, SignedHeaders={names}, Signature={sig}"
