@@ -47,6 +47,16 @@ class Credentials:
             source,
         )
 
+    def redact(self, text: str) -> str:
+        """`text` with every credential value replaced by ``***`` (for SDK messages that echo them)."""
+        values = [self.access_key, self.secret_key.get_secret_value()]
+        if self.session_token is not None:
+            values.append(self.session_token.get_secret_value())
+        for value in values:
+            if value:
+                text = text.replace(value, "***")
+        return text
+
     def __repr__(self) -> str:
         token = ", session_token='**********'" if self.session_token else ""
         return f"Credentials(access_key={self.access_key!r}, secret_key='**********'{token}, source={self.source!r})"

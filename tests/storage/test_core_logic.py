@@ -151,3 +151,24 @@ def test_crc64_matches_the_published_check_value(tmp_path: Path) -> None:
     f.write_bytes(b"123456789")
     assert file_checksum(str(f), "crc64ecma") == str(0x995DC9BBDF1939FA)
     assert file_checksum(str(f), "md5") == "25f9e794323b453885f5181f1b624d0b"
+
+
+def test_session_sdk_translates_and_redacts() -> None:
+    class SdkBoom(Exception):
+        pass
+
+    class S(ScriptedSession):
+        sdk_errors = (SdkBoom,)
+
+        def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
+            return StorageError(Reason.BAD_SECRET, f"sdk said: {exc}", provider="mem", operation=operation)
+
+    s = S([])
+    s.target = StorageTarget.parse("mem://b", access_key="AKID", secret_key="topsecret-123")
+    with pytest.raises(StorageError) as err, s.sdk("put", "k"):
+        raise SdkBoom("signature for topsecret-123 by AKID failed")
+    assert err.value.reason == Reason.BAD_SECRET and err.value.operation == "put"
+    assert "topsecret-123" not in str(err.value) and "AKID" not in str(err.value)
+    assert isinstance(err.value.__cause__, SdkBoom)
+    with pytest.raises(ValueError), s.sdk("put"):  # not an SDK error: not swallowed into a StorageError
+        raise ValueError("bug")

@@ -56,11 +56,14 @@ class AcmeSession(Session):
         )
         self.bucket = target.bucket
 
+    sdk_errors = (ClientError, BotoCoreError)
+
+    def translate(self, exc, operation, key=""):
+        return _error(exc, operation)
+
     def _call(self, op: str, fn, **kw):
-        try:
+        with self.sdk(op):
             return fn(Bucket=self.bucket, **kw)
-        except (ClientError, BotoCoreError) as exc:
-            raise _error(exc, op) from None
 
     def head_bucket(self) -> None:
         try:

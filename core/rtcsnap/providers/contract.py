@@ -15,6 +15,7 @@ Contract rules a provider must keep:
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +24,7 @@ from datetime import datetime
 from types import MappingProxyType, TracebackType
 from typing import IO, Any, ClassVar
 
-from rtcsnap.errors import ConfigurationError
+from rtcsnap.errors import ConfigurationError, Reason, StorageError
 from rtcsnap.target import Credentials, StorageTarget
 
 CHUNK_SIZE = 256 * 1024
@@ -95,11 +96,36 @@ Body = bytes | IO[bytes]
 
 
 class Session(ABC):
-    """Primitives over one SDK client, opened for one `StorageTarget`."""
+    """Primitives over one SDK client, opened for one `StorageTarget`.
+
+    Wrap each SDK call in ``with self.sdk("operation", key):`` and implement `translate`: that is
+    the single place where the SDK's exceptions (`sdk_errors`) become a `StorageError`.
+    """
+
+    sdk_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    """What the SDK raises; `sdk()` hands these to `translate`."""
 
     def __init__(self, provider: Provider, target: StorageTarget) -> None:
         self.provider = provider
         self.target = target
+
+    def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
+        """Map an SDK exception to a `StorageError` with a `Reason`; override per provider."""
+        return StorageError(
+            Reason.OTHER, f"{type(exc).__name__}", provider=self.provider.name, operation=operation
+        )
+
+    @contextlib.contextmanager
+    def sdk(self, operation: str, key: str = "") -> Iterator[None]:
+        """Translate SDK exceptions raised inside the block; credentials are redacted from the message."""
+        try:
+            yield
+        except self.sdk_errors as exc:
+            err = self.translate(exc, operation, key)
+            if self.target.credentials is not None:
+                err.message = self.target.credentials.redact(err.message)
+                err.args = (err._format(),)
+            raise err from exc
 
     @abstractmethod
     def head_bucket(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import threading
@@ -80,11 +79,8 @@ def translate_error(exc: BaseException, operation: str, target: StorageTarget, k
     else:
         reason, text = Reason.OTHER, f"{type(exc).__name__}: {exc}"
     message = f"{where}: {text or reason.describe}"
-    creds = target.credentials
-    if creds is not None:
-        secrets = [creds.secret_key, creds.session_token]
-        for secret in [creds.access_key, *(s.get_secret_value() for s in secrets if s is not None)]:
-            message = message.replace(secret, "***")
+    if target.credentials is not None:
+        message = target.credentials.redact(message)
     return StorageError(
         reason, message, provider="s3", operation=operation, code=code, status=status, request_id=request_id
     )
@@ -121,21 +117,19 @@ class S3Session(Session):
             raise ConfigurationError(f"s3: {exc}") from exc
         self.bucket = target.bucket
 
-    @contextlib.contextmanager
-    def _sdk(self, operation: str, key: str = "") -> Iterator[None]:
-        try:
-            yield
-        except (BotoCoreError, ClientError) as exc:
-            raise translate_error(exc, operation, self.target, key) from exc
+    sdk_errors = (BotoCoreError, ClientError)
+
+    def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
+        return translate_error(exc, operation, self.target, key)
 
     def head_bucket(self) -> None:
         try:
-            with self._sdk("head_bucket"):
+            with self.sdk("head_bucket"):
                 self.client.head_bucket(Bucket=self.bucket)
         except StorageError as err:
             if err.status != 403:
                 raise
-            with self._sdk("head_bucket"):  # a HEAD error has no body: a GET tells the 403s apart
+            with self.sdk("head_bucket"):  # a HEAD error has no body: a GET tells the 403s apart
                 self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
             raise
 
@@ -149,12 +143,12 @@ class S3Session(Session):
         else:
             data = data.read()
             size = len(data)
-        with self._sdk("put", key):
+        with self.sdk("put", key):
             resp = self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         return ObjectInfo(key, size, _etag(resp.get("ETag")))
 
     def get(self, key: str) -> ObjectStream:
-        with self._sdk("get", key):
+        with self.sdk("get", key):
             resp = self.client.get_object(Bucket=self.bucket, Key=key)
         body = resp["Body"]
 
@@ -177,7 +171,7 @@ class S3Session(Session):
             if kind not in ("t", "a") or not value:
                 raise ValueError(f"s3: not a cursor of this provider: {cursor!r}")
             kwargs["ContinuationToken" if kind == "t" else "StartAfter"] = value
-        with self._sdk("list", prefix):
+        with self.sdk("list", prefix):
             resp = self.client.list_objects_v2(**kwargs)
         items = [
             ObjectInfo(o["Key"], o["Size"], _etag(o.get("ETag")), o.get("LastModified"))
@@ -190,7 +184,7 @@ class S3Session(Session):
         return Page(items, nxt)
 
     def delete(self, key: str) -> None:
-        with self._sdk("delete", key):
+        with self.sdk("delete", key):
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def checksum(self, info: ObjectInfo) -> tuple[str, str] | None:
