@@ -62,6 +62,4 @@ class RetryPolicy:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-__all__ = ["NO_RETRY", "RetryPolicy", "is_retryable"]
+__all__ = ["RetryPolicy", "is_retryable"]

@@ -56,7 +56,7 @@ class AcmeSession(Session):
         )
         self.bucket = target.bucket
 
-    sdk_errors = (ClientError, BotoCoreError)
+    sdk_errors = (ClientError, BotoCoreError, OSError)
 
     def translate(self, exc, operation, key=""):
         return _error(exc, operation)
@@ -82,10 +82,8 @@ class AcmeSession(Session):
         r = self._call("get", self.s3.get_object, Key=key)
 
         def chunks() -> Iterator[bytes]:
-            try:
+            with self.sdk("get", key):
                 yield from r["Body"].iter_chunks(65536)
-            except (BotoCoreError, OSError) as exc:
-                raise _error(exc, "get") from None
 
         info = ObjectInfo(key, r["ContentLength"], r["ETag"].strip('"'), r["LastModified"])
         return ObjectStream(info, chunks(), r["Body"].close)

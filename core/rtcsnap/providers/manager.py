@@ -239,15 +239,10 @@ class ProviderManager:
         return ", ".join(f"{e.provider.name} ({e.provider.scheme}://)" for e in self.entries()) or "none"
 
 
-def get_manager() -> ProviderManager:
-    return ProviderManager.default()
-
-
 __all__ = [
     "GROUP",
     "LoadError",
     "PluginLoadWarning",
     "ProviderEntry",
     "ProviderManager",
-    "get_manager",
 ]

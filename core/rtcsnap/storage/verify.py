@@ -19,7 +19,6 @@ from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.resolve import TargetLike, resolve
 
-CAPABILITIES = ("reachable", "write", "read", "list", "delete")
 PROBE_DIR = ".rtcsnap-probe"
 
 # After these, every further probe would fail the same way: stop and mark the rest skipped.
@@ -228,4 +227,4 @@ def _delete(session: Session, key: str) -> str:
     return "deleted the probe object"
 
 
-__all__ = ["CAPABILITIES", "ProbeResult", "VerifyReport", "verify"]
+__all__ = ["ProbeResult", "VerifyReport", "verify"]

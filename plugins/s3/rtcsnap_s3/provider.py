@@ -117,7 +117,7 @@ class S3Session(Session):
             raise ConfigurationError(f"s3: {exc}") from exc
         self.bucket = target.bucket
 
-    sdk_errors = (BotoCoreError, ClientError)
+    sdk_errors = (BotoCoreError, ClientError, OSError)  # OSError: sockets cut mid-body
 
     def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
         return translate_error(exc, operation, self.target, key)
@@ -153,10 +153,8 @@ class S3Session(Session):
         body = resp["Body"]
 
         def chunks() -> Iterator[bytes]:
-            try:
+            with self.sdk("get", key):  # a stalled or cut body fails while iterating
                 yield from body.iter_chunks(CHUNK_SIZE)
-            except (BotoCoreError, OSError) as exc:  # a stalled or cut body
-                raise translate_error(exc, "get", self.target, key) from exc
 
         etag = _etag(resp.get("ETag"))
         info = ObjectInfo(key, resp["ContentLength"], etag, resp.get("LastModified"))
