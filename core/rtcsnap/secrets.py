@@ -1,0 +1,58 @@
+"""The process-wide set of secret values rtcsnap has seen, and the one redaction routine.
+
+Why a registry: an SDK's debug log (botocore prints its canonical request, session token
+included) or an exception message can echo a secret anywhere. Masking at the point of output
+needs to know every secret in play, wherever it came from: `Credentials.of` registers its
+secret key and token, the OpenAPI credentials theirs, the callback receiver its secret.
+
+Values shorter than `MIN_LENGTH` are not registered: masking ``"testing"`` would mangle every
+log line that mentions ``rtcsnap.testing``, and no real secret is that short.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+MIN_LENGTH = 8
+MASK = "***"
+
+_lock = threading.Lock()
+_values: frozenset[str] = frozenset()
+_ordered: tuple[str, ...] = ()  # longest first, so a secret containing another is masked whole
+
+
+def register(*values: str | None) -> None:
+    """Remember `values` as secrets to mask from now on (None, empty and short values are ignored)."""
+    global _values, _ordered
+    new = {v for v in values if v and len(v) >= MIN_LENGTH} - _values
+    if not new:
+        return
+    with _lock:
+        _values = _values | new
+        _ordered = tuple(sorted(_values, key=len, reverse=True))
+
+
+def registered() -> frozenset[str]:
+    """Every secret registered so far."""
+    return _values
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """`text` with every registered secret (and each of `extra`) replaced by ``***``."""
+    values = _ordered
+    more = [v for v in extra if v]
+    if more:
+        values = tuple(sorted({*values, *more}, key=len, reverse=True))
+    for value in values:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def find(text: str) -> list[str]:
+    """The registered secrets that occur in `text` (for tests that scan output)."""
+    return [v for v in _ordered if v in text]
+
+
+__all__ = ["MASK", "MIN_LENGTH", "find", "redact", "register", "registered"]
