@@ -48,6 +48,10 @@ class ConfigurationError(RtcSnapError, ValueError):
     """A storage target URL, credential source or option is unusable as given."""
 
 
+class LocalPathError(ConfigurationError):
+    """A local destination cannot be used (not creatable, not writable); found before any request."""
+
+
 # --------------------------------------------------------------------------- plugins
 
 
@@ -79,6 +83,10 @@ class Reason(StrEnum):
     TRANSIENT = "transient"
     NETWORK = "network"
     CHECKSUM_MISMATCH = "checksum_mismatch"
+    PATH_COLLISION = "path_collision"
+    UNMAPPABLE_KEY = "unmappable_key"
+    UNSAFE_PATH = "unsafe_path"
+    LOCAL_IO = "local_io"
     OTHER = "other"
 
     @property
@@ -103,6 +111,10 @@ _DESCRIPTIONS = {
     Reason.TRANSIENT: "a transient server error",
     Reason.NETWORK: "the storage endpoint could not be reached",
     Reason.CHECKSUM_MISMATCH: "the downloaded bytes do not match the provider's checksum",
+    Reason.PATH_COLLISION: "another key of the listing maps to the same local path",
+    Reason.UNMAPPABLE_KEY: "the key cannot be stored as a local file under its own name",
+    Reason.UNSAFE_PATH: "the local path goes through a symbolic link; rtcsnap does not follow links",
+    Reason.LOCAL_IO: "writing the local file failed",
     Reason.OTHER: "an unclassified storage error",
 }
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rtcsnap.storage.transfer import PART_MARK
+from rtcsnap.storage.destination import RESERVED, TMP
 from rtcsnap.testing import new_bucket_name
 from rtcsnap.testing.s3server import LocalS3Server
 
@@ -162,7 +162,8 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, buc
         part = None
         deadline = time.monotonic() + 60
         while part is None and time.monotonic() < deadline:  # wait on state: the stalled temp file exists
-            part = next(iter(dest.rglob(f"*{PART_MARK}*")), None) if dest.exists() else None
+            tmp = dest / RESERVED / TMP
+            part = next(iter(tmp.iterdir()), None) if tmp.exists() else None
             if part is None:
                 time.sleep(0.05)
         assert part is not None, "download never reached the stalled object"
@@ -172,7 +173,7 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, buc
         if proc.poll() is None:
             proc.kill()
         local_s3.faults.clear()
-    finals = [p for p in dest.rglob("*") if p.is_file() and PART_MARK not in p.name]
+    finals = [p for p in dest.rglob("*") if p.is_file() and RESERVED not in p.relative_to(dest).parts]
     assert 0 < len(finals) < N_OBJECTS
     for p in finals:
         assert p.read_bytes() == objects[p.relative_to(dest).as_posix()], f"partial content under final name {p}"
@@ -180,7 +181,7 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, buc
     r = run_cli("download", url(local_s3, bucket), str(dest), "-j", "8", env=creds)
     assert r.returncode == 0, r.stderr
     assert f"downloaded {N_OBJECTS - len(finals)}, skipped {len(finals)}" in r.stdout
-    assert not list(dest.rglob(f"*{PART_MARK}*")), "the stale temp file is cleaned on re-run"
+    assert not list((dest / RESERVED / TMP).iterdir()), "the stale temp file is cleaned on re-run"
     for k, v in objects.items():
         assert (dest / k).read_bytes() == v
 

@@ -22,8 +22,8 @@ from rtcsnap import (
     StorageTarget,
 )
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage import local_path
-from rtcsnap.storage.checksums import file_checksum, new_hasher
+from rtcsnap.checksums import file_checksum, new_hasher
+from rtcsnap.storage import map_key
 from rtcsnap.storage.listing import iter_session
 
 
@@ -129,16 +129,17 @@ def test_retry_policy_backoff_is_bounded_full_jitter() -> None:
     assert all(0 <= d <= min(2.0, 0.5 * 2**i) for i, d in enumerate(slept))
 
 
-@pytest.mark.parametrize("key", ["../etc/passwd", "a/../../x", "/abs/../..", "a//b", "a/./b", "c:\\x", "nul\x00"])
-def test_unsafe_keys_never_escape_dest(tmp_path: Path, key: str) -> None:
-    with pytest.raises(StorageError, match="safe local path"):
-        local_path(tmp_path, StorageTarget.parse("s3://b"), key)
+@pytest.mark.parametrize("key", ["../etc/passwd", "a/../../x", "/abs/../..", "a/./b", "nul\x00", "", "///"])
+def test_unsafe_keys_never_escape_dest(key: str) -> None:
+    with pytest.raises(StorageError) as err:
+        map_key(key)
+    assert err.value.reason == Reason.UNMAPPABLE_KEY
 
 
-def test_local_path_strips_the_target_prefix_only_at_a_boundary(tmp_path: Path) -> None:
-    t = StorageTarget.parse("s3://b/snaps")
-    assert local_path(tmp_path, t, "snaps/r1/a.jpg") == tmp_path / "r1" / "a.jpg"
-    assert local_path(tmp_path, t, "snapshot/a.jpg") == tmp_path / "snapshot" / "a.jpg"
+def test_map_key_strips_the_target_prefix_only_at_a_boundary() -> None:
+    assert map_key("snaps/r1/a.jpg", "snaps").parts == ("r1", "a.jpg")
+    assert map_key("snaps/r1/a.jpg", "snaps/").parts == ("r1", "a.jpg")
+    assert map_key("snapshot/a.jpg", "snaps").parts == ("snapshot", "a.jpg")
 
 
 def test_crc64_matches_the_published_check_value(tmp_path: Path) -> None:

@@ -58,6 +58,24 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class Checksum:
+    """What the downloaded bytes must hash to: an algorithm registered in `rtcsnap.checksums`,
+    the value as the service sent it, and the algorithm's parameters (e.g. ``part_size``)."""
+
+    algorithm: str
+    value: str
+    params: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def of(cls, spec: Checksum | tuple[str, str] | None) -> Checksum | None:
+        """Accept the older ``(algorithm, value)`` tuple form too."""
+        if spec is None or isinstance(spec, Checksum):
+            return spec
+        algorithm, value = spec
+        return cls(algorithm, value)
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[ObjectInfo]
     next_cursor: str | None
@@ -143,8 +161,10 @@ class Session(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
-    def checksum(self, info: ObjectInfo) -> tuple[str, str] | None:
-        """(algorithm, expected value) the downloaded bytes must match, if the provider offers one."""
+    def checksum(self, info: ObjectInfo) -> Checksum | tuple[str, str] | None:
+        """What the bytes of the object `info` describes (from its GET) must hash to, if the storage
+        offers a checksum; None means the download is checked by size only and reported unverified.
+        May call the SDK (wrapped in `sdk()`), e.g. to learn a multipart object's part size."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -178,6 +198,9 @@ class Provider(ABC):
     credential_env: ClassVar[tuple[str, str] | None] = None
     """(access key, secret key) environment variables read when no credentials are given."""
     session_token_env: ClassVar[str | None] = None
+    sdk_loggers: ClassVar[tuple[str, ...]] = ()
+    """Logger names of the SDK (e.g. ``("botocore", "urllib3")``): their records pass through the
+    secret-redaction filter of `rtcsnap.logs` before any handler sees them."""
     description: ClassVar[str] = ""
 
     @abstractmethod
@@ -249,6 +272,7 @@ __all__ = [
     "CHUNK_SIZE",
     "Body",
     "Capabilities",
+    "Checksum",
     "ObjectInfo",
     "ObjectStream",
     "Page",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pluggy
 
-from rtcsnap import hookspecs
+from rtcsnap import hookspecs, logs
 from rtcsnap.errors import PluginError, ProviderClashError, UnknownProviderError
 from rtcsnap.providers.contract import Capabilities, Provider
 
@@ -199,6 +199,7 @@ class ProviderManager:
                 )
 
     def _add(self, entry: ProviderEntry) -> None:
+        logs.protect(entry.provider.sdk_loggers)  # its SDK's debug log is redacted from now on
         self._providers[entry.provider.name] = entry
 
     # -- lookup ----------------------------------------------------------------------------

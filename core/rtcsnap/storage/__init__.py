@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from rtcsnap.providers.contract import ObjectInfo
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
+from rtcsnap.storage.destination import map_key
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, open_session, resolve
 from rtcsnap.storage.transfer import (
@@ -14,7 +15,6 @@ from rtcsnap.storage.transfer import (
     FailedItem,
     ProgressEvent,
     download,
-    local_path,
     upload,
 )
 from rtcsnap.storage.verify import ProbeResult, VerifyReport, verify
@@ -44,7 +44,7 @@ __all__ = [
     "VerifyReport",
     "download",
     "iter_objects",
-    "local_path",
+    "map_key",
     "open_session",
     "resolve",
     "upload",

@@ -1,12 +1,17 @@
 """Downloads and uploads, once for every provider.
 
-Guarantees of `download`:
-* never a partial file under a final name — bytes go to ``.NAME.rtcsnap-part-XXXX`` beside the
-  destination, are checked (size, provider checksum), fsynced and renamed into place;
-* a re-run skips files already complete (same size and checksum, or same size and mtime when the
-  provider offers no checksum), so an interrupted run resumes where it stopped;
-* bounded concurrency with a lazy listing: memory does not grow with the object count;
-* transient failures retried with backoff and jitter; each failure reported with its reason.
+Guarantees of `download` (evidence is why people keep snapshots: a silently wrong file, or an
+object that silently never arrives, is the worst outcome):
+* a file takes its final name only after its bytes were checked: size always, and the strongest
+  checksum the storage offers for that object (`Session.checksum`); an object with none is
+  reported `unverified`;
+* every listed key is accounted for exactly once — downloaded, skipped (`complete`,
+  `folder_marker`) or failed with a reason — so ``downloaded + skipped + failed == listed``;
+* the key → path mapping is injective and never leaves DEST (`storage.destination`);
+* a re-run skips a file only when the destination's journal says rtcsnap wrote it from the same
+  object version, verified it, and the file is unchanged since (`storage.journal`);
+* bounded concurrency over a lazy listing; transient failures (including a checksum mismatch)
+  retried with backoff and jitter.
 """
 
 from __future__ import annotations
@@ -14,26 +19,27 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
+from rtcsnap import checksums
 from rtcsnap.errors import ChecksumMismatchError, Reason, StorageError
-from rtcsnap.providers.contract import Body, ObjectInfo, Provider, Session
+from rtcsnap.providers.contract import Body, Checksum, ObjectInfo, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage import checksums
+from rtcsnap.storage.destination import Claims, Destination, LocalName, map_key
+from rtcsnap.storage.journal import Entry
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
 from rtcsnap.target import StorageTarget
 
 log = logging.getLogger(__name__)
 
-PART_MARK = ".rtcsnap-part-"
 DEFAULT_CONCURRENCY = 8
+COMPLETE = "complete"
+FOLDER_MARKER = "folder_marker"
 
 EventKind = Literal["listed", "bytes", "done", "skipped", "failed"]
 
@@ -45,8 +51,15 @@ class ProgressEvent:
     kind: EventKind
     key: str
     size: int = 0
-    """`listed`: object size; `bytes`: bytes just written; `done`: final size."""
+    """`listed`: object size; `bytes`: bytes just written; `done`/`skipped`: final size."""
     reason: Reason | None = None
+    """`failed`: why."""
+    detail: str = ""
+    """`skipped`: ``complete`` or ``folder_marker``; `failed`: the message."""
+    path: str | None = None
+    """`done`/`skipped`: the local path relative to DEST."""
+    checksum: str | None = None
+    """`done`/`skipped`: the algorithm that verified the bytes; None = size only (unverified)."""
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -61,14 +74,24 @@ class FailedItem:
 
 @dataclass
 class DownloadReport:
+    listed: int = 0
+    """Keys considered: every listed object (or explicit key), whatever became of it."""
     downloaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[FailedItem] = field(default_factory=list)
+    folder_markers: list[str] = field(default_factory=list)
+    """Skipped keys that were zero-byte ``…/`` folder markers (a subset of `skipped`)."""
+    unverified: list[str] = field(default_factory=list)
+    """Downloaded or skipped keys whose bytes were checked by size only (no checksum exists)."""
     bytes: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def accounted(self) -> bool:
+        return len(self.downloaded) + len(self.skipped) + len(self.failed) == self.listed
 
 
 class _SessionPool:
@@ -96,121 +119,111 @@ class _SessionPool:
             self._all.clear()
 
 
-def local_path(dest: Path, target: StorageTarget, key: str) -> Path:
-    """Where `key` lands under `dest`: the key relative to the target's prefix, never outside `dest`."""
-    rel = key
-    p = target.prefix
-    if p and key.startswith(p) and (p.endswith("/") or key[len(p) :].startswith("/")):
-        rel = key[len(p) :]
-    rel = rel.lstrip("/")
-    parts = rel.split("/")
-    if not rel or any(s in ("", ".", "..") for s in parts) or "\\" in rel or "\x00" in rel:
-        raise StorageError(
-            Reason.OTHER, f"key {key!r} cannot be mapped to a safe local path", operation="download"
-        )
-    return dest.joinpath(*parts)
+def _same_version(entry: Entry | None, key: str, info: ObjectInfo) -> bool:
+    """The journal's file was written from this very object version."""
+    if entry is None or entry.key != key or entry.size != info.size:
+        return False
+    if info.etag is not None:
+        return entry.etag == info.etag
+    modified = info.last_modified.isoformat() if info.last_modified else None
+    return modified is not None and entry.modified == modified
 
 
-def _is_complete(path: Path, info: ObjectInfo, expected: tuple[str, str] | None) -> bool:
+def _complete(dest: Destination, key: str, name: LocalName, info: ObjectInfo) -> Entry | None:
+    """The journal entry proving the local file is this object's bytes, if there is one."""
+    entry = dest.journal.entry(name.rel)
+    if not _same_version(entry, key, info):
+        return None
+    assert entry is not None
+    st = dest.stat(name)
+    return entry if st is not None and entry.matches_file(st) else None
+
+
+def _rule(session: Session, info: ObjectInfo) -> Checksum | None:
+    """The checksum the bytes must match, or None when the storage offers none for this object."""
+    spec = Checksum.of(session.checksum(info))
+    if spec is None:
+        return None
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        return False
-    if st.st_size != info.size:
-        return False
-    if expected is not None:
-        algo, value = expected
-        return checksums.same(algo, value, checksums.file_checksum(str(path), algo))
-    if info.last_modified is not None:
-        return int(st.st_mtime) == int(info.last_modified.timestamp())
-    return True
+        algo = checksums.get(spec.algorithm)
+    except ValueError as exc:
+        raise StorageError(
+            Reason.OTHER, f"{info.key}: {exc}", provider=session.provider.name, operation="get"
+        ) from None
+    return spec if algo.applies(spec.value, spec.params, info.size) else None
 
 
-class _StaleParts:
-    """Temp files left by a killed run, found with one directory scan per directory (not per file:
-    a glob per file is quadratic in a directory of thousands of snapshots)."""
-
-    def __init__(self) -> None:
-        self._by_dir: dict[Path, dict[str, list[Path]]] = {}
-        self._lock = threading.Lock()
-
-    def remove(self, path: Path) -> None:
-        with self._lock:
-            found = self._by_dir.get(path.parent)
-            if found is None:
-                found = self._by_dir[path.parent] = self._scan(path.parent)
-            stale = found.pop(path.name, [])
-        for p in stale:
-            p.unlink(missing_ok=True)
-
-    @staticmethod
-    def _scan(directory: Path) -> dict[str, list[Path]]:
-        found: dict[str, list[Path]] = {}
-        try:
-            entries = list(os.scandir(directory))
-        except FileNotFoundError:
-            return found
-        for entry in entries:
-            name, mark, _ = entry.name.rpartition(PART_MARK)
-            if mark and name.startswith("."):
-                found.setdefault(name[1:], []).append(Path(entry.path))
-        return found
+@dataclass(frozen=True)
+class _Done:
+    written: int | None
+    """Bytes written; None when the file was already complete."""
+    size: int
+    algorithm: str | None
 
 
 def _fetch(
     session: Session,
+    dest: Destination,
     key: str,
-    path: Path,
+    name: LocalName,
     listed: ObjectInfo | None,
     progress: ProgressCallback | None,
-    stale: _StaleParts,
-) -> int | None:
-    """One attempt: GET into a temp file, verify, rename. Returns bytes written, None if already complete."""
+) -> _Done:
+    """One attempt: GET into a temp file, verify, move into place, record in the journal."""
     with session.get(key) as stream:
-        info = listed or stream.info
-        # the GET's own headers decide (e.g. S3 SSE-KMS objects have an ETag that is not an MD5)
-        expected = session.checksum(stream.info)
-        if listed is None and _is_complete(path, info, expected):
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stale.remove(path)
-        tmp = path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
-        hasher = checksums.new_hasher(expected[0]) if expected else None
-        written = 0
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in stream:
-                    f.write(chunk)
-                    written += len(chunk)
-                    if hasher is not None:
-                        hasher.update(chunk)
-                    if progress is not None:
-                        progress(ProgressEvent("bytes", key, len(chunk)))
-                size = stream.info.size
-                if size >= 0 and written != size:
-                    raise StorageError(
-                        Reason.TRANSIENT,
-                        f"{key}: connection ended after {written} of {size} bytes",
-                        provider=session.provider.name,
-                        operation="get",
+        info = stream.info
+        if listed is None and (entry := _complete(dest, key, name, info)) is not None:
+            return _Done(None, info.size, entry.algorithm)
+        rule = _rule(session, info)
+        hasher = checksums.new_hasher(rule.algorithm, rule.params) if rule else None
+        with dest.temp() as tmp:
+            written = 0
+            for chunk in stream:
+                tmp.write(chunk)
+                written += len(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+                if progress is not None:
+                    progress(ProgressEvent("bytes", key, len(chunk)))
+            if info.size >= 0 and written != info.size:
+                raise StorageError(
+                    Reason.TRANSIENT,
+                    f"{key}: connection ended after {written} of {info.size} bytes",
+                    provider=session.provider.name,
+                    operation="get",
+                )
+            if rule is not None and hasher is not None:
+                actual = hasher.value()
+                if not checksums.same(rule.algorithm, rule.value, actual):
+                    raise ChecksumMismatchError(
+                        key, rule.algorithm, rule.value, actual, provider=session.provider.name
                     )
-                if expected is not None and hasher is not None:
-                    actual = hasher.value()
-                    if not checksums.same(expected[0], expected[1], actual):
-                        raise ChecksumMismatchError(
-                            key, expected[0], expected[1], actual, provider=session.provider.name
-                        )
-                f.flush()
-                os.fsync(f.fileno())
-            modified = stream.info.last_modified or info.last_modified
-            if modified is not None:
-                ts = modified.timestamp()
-                os.utime(tmp, (ts, ts))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    return written
+            modified = info.last_modified or (listed.last_modified if listed else None)
+            mtime_ns = int(modified.timestamp() * 1_000_000_000) if modified else None
+            st = dest.commit(tmp, name, mtime_ns)
+            dest.journal.record(
+                Entry(
+                    path=name.rel,
+                    key=key,
+                    size=written,
+                    etag=(listed.etag if listed is not None and listed.etag else info.etag),
+                    modified=(modified.isoformat() if modified else None),
+                    algorithm=rule.algorithm if rule else None,
+                    value=rule.value if rule else None,
+                    st_size=st.st_size,
+                    st_mtime_ns=st.st_mtime_ns,
+                    st_ino=st.st_ino,
+                    st_ctime_ns=st.st_ctime_ns,
+                ),
+                tmp.name,
+            )
+    return _Done(written, written, rule.algorithm if rule else None)
+
+
+def _explicit_folder(session: Session, key: str) -> int:
+    """An explicitly named ``…/`` key: its size (a folder marker is empty), read from a GET."""
+    with session.get(key) as stream:
+        return stream.info.size
 
 
 def download(
@@ -225,81 +238,144 @@ def download(
     page_size: int = DEFAULT_PAGE_SIZE,
     manager: ProviderManager | None = None,
 ) -> DownloadReport:
-    """Download `keys` (full object keys), or everything under the target prefix + `prefix`, into `dest`."""
+    """Download `keys` (full object keys), or everything under the target prefix + `prefix`, into `dest`.
+
+    Raises `LocalPathError` before any request when `dest` cannot be created or written.
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     provider, t = resolve(target, manager)
     policy = retry or RetryPolicy()
-    root = Path(dest)
-    root.mkdir(parents=True, exist_ok=True)
-    pool = _SessionPool(provider, t)
     report = DownloadReport()
     lock = threading.Lock()
-    stale = _StaleParts()
+    claims = Claims()
 
-    def items() -> Iterator[tuple[str, ObjectInfo | None]]:
-        if keys is not None:
-            for k in keys:
-                yield k, None
-            return
-        listing_prefix = t.key(prefix) if prefix else t.prefix
-        for info in iter_session(pool.get(), listing_prefix, page_size=page_size, retry=policy):
-            if info.key.endswith("/"):
-                continue  # "directory" placeholder objects
-            if progress is not None:
-                progress(ProgressEvent("listed", info.key, info.size))
-            yield info.key, info
-
-    def work(key: str, listed: ObjectInfo | None) -> None:
-        try:
-            path = local_path(root, t, key)
-            session = pool.get()
-            if listed is not None and _is_complete(path, listed, session.checksum(listed)):
-                result: int | None = None
-            else:
-                result = policy.call(lambda: _fetch(session, key, path, listed, progress, stale))
-        except StorageError as exc:
-            with lock:
-                report.failed.append(FailedItem(key, exc.reason, str(exc)))
-            if progress is not None:
-                progress(ProgressEvent("failed", key, reason=exc.reason))
-            return
-        except OSError as exc:  # local disk trouble: report, keep going
-            with lock:
-                report.failed.append(FailedItem(key, Reason.OTHER, f"{key}: local write failed: {exc}"))
-            if progress is not None:
-                progress(ProgressEvent("failed", key, reason=Reason.OTHER))
-            return
-        with lock:
-            if result is None:
-                report.skipped.append(key)
-            else:
-                report.downloaded.append(key)
-                report.bytes += result
+    def emit(ev: ProgressEvent) -> None:
         if progress is not None:
-            if result is None:
-                progress(ProgressEvent("skipped", key, listed.size if listed else 0))
-            else:
-                progress(ProgressEvent("done", key, result))
+            progress(ev)
 
-    try:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rtcsnap-dl") as ex:
-            pending: set[Future[None]] = set()
+    def failed(key: str, reason: Reason, message: str) -> None:
+        with lock:
+            report.failed.append(FailedItem(key, reason, message))
+        emit(ProgressEvent("failed", key, reason=reason, detail=message))
+
+    def skipped(key: str, size: int, why: str, path: str | None, algorithm: str | None) -> None:
+        with lock:
+            report.skipped.append(key)
+            if why == FOLDER_MARKER:
+                report.folder_markers.append(key)
+            elif algorithm is None:
+                report.unverified.append(key)
+        emit(ProgressEvent("skipped", key, size, detail=why, path=path, checksum=algorithm))
+
+    with Destination(dest) as local:
+        pool = _SessionPool(provider, t)
+
+        def items() -> Iterator[tuple[str, ObjectInfo | None]]:
+            if keys is not None:
+                for k in keys:
+                    yield k, None
+                return
+            listing_prefix = t.key(prefix) if prefix else t.prefix
+            for info in iter_session(pool.get(), listing_prefix, page_size=page_size, retry=policy):
+                emit(ProgressEvent("listed", info.key, info.size))
+                yield info.key, info
+
+        def folder(key: str, info: ObjectInfo | None) -> None:
             try:
-                for key, info in items():
-                    if len(pending) >= concurrency * 2:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in done:
-                            fut.result()
-                    pending.add(ex.submit(work, key, info))
-                for fut in pending:
-                    fut.result()
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
-    finally:
-        pool.close()
+                size = (
+                    info.size if info is not None else policy.call(lambda: _explicit_folder(pool.get(), key))
+                )
+            except StorageError as exc:
+                failed(key, exc.reason, str(exc))
+                return
+            if size == 0:
+                skipped(key, 0, FOLDER_MARKER, None, None)
+            else:
+                failed(
+                    key,
+                    Reason.UNMAPPABLE_KEY,
+                    f"{key!r}: a key ending in '/' holds {size} bytes; it cannot be a file name",
+                )
+
+        def work(key: str, listed: ObjectInfo | None, name: LocalName) -> None:
+            try:
+                entry = _complete(local, key, name, listed) if listed is not None else None
+                if entry is not None:
+                    done = _Done(None, entry.size, entry.algorithm)
+                else:
+                    session = pool.get()
+                    done = policy.call(lambda: _fetch(session, local, key, name, listed, progress))
+            except StorageError as exc:
+                failed(key, exc.reason, str(exc))
+                return
+            except OSError as exc:  # local disk trouble: report, keep going
+                failed(key, Reason.LOCAL_IO, f"{local.path(name)}: {exc.strerror or exc}")
+                return
+            if done.written is None:
+                skipped(key, done.size, COMPLETE, name.rel, done.algorithm)
+                return
+            with lock:
+                report.downloaded.append(key)
+                report.bytes += done.written
+                if done.algorithm is None:
+                    report.unverified.append(key)
+            emit(ProgressEvent("done", key, done.written, path=name.rel, checksum=done.algorithm))
+
+        def plan() -> Iterator[Callable[[], None]]:
+            """Each key's job, in listing order; keys whose mapping dropped characters go last, so
+            a key that maps to its path exactly always wins that path."""
+            deferred: list[tuple[str, ObjectInfo | None, LocalName]] = []
+
+            def claimed(key: str, info: ObjectInfo | None, name: LocalName) -> Callable[[], None] | None:
+                holder = claims.claim(key, name)
+                if holder is None:
+                    return lambda: work(key, info, name)
+                failed(
+                    key,
+                    Reason.PATH_COLLISION,
+                    f"{key!r} maps to {name.rel!r}, which key {holder!r} already takes",
+                )
+                return None
+
+            for key, info in items():
+                with lock:
+                    report.listed += 1
+                if key.endswith("/"):
+                    yield lambda k=key, i=info: folder(k, i)  # type: ignore[misc]
+                    continue
+                try:
+                    name = map_key(key, t.prefix)
+                except StorageError as exc:
+                    failed(key, exc.reason, exc.message)
+                    continue
+                if not name.canonical:
+                    deferred.append((key, info, name))
+                    continue
+                if (job := claimed(key, info, name)) is not None:
+                    yield job
+            for key, info, name in deferred:
+                if (job := claimed(key, info, name)) is not None:
+                    yield job
+
+        try:
+            with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rtcsnap-dl") as ex:
+                pending: set[Future[None]] = set()
+                try:
+                    for job in plan():
+                        if len(pending) >= concurrency * 2:
+                            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            for fut in done:
+                                fut.result()
+                        pending.add(ex.submit(job))
+                    for fut in pending:
+                        fut.result()
+                except BaseException:
+                    for fut in pending:
+                        fut.cancel()
+                    raise
+        finally:
+            pool.close()
     return report
 
 
@@ -323,13 +399,13 @@ def upload(
 
 
 __all__ = [
+    "COMPLETE",
     "DEFAULT_CONCURRENCY",
-    "PART_MARK",
+    "FOLDER_MARKER",
     "DownloadReport",
     "FailedItem",
     "ProgressCallback",
     "ProgressEvent",
     "download",
-    "local_path",
     "upload",
 ]

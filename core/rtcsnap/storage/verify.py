@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rtcsnap.errors import Reason, StorageError
+from rtcsnap.errors import ConfigurationError, Reason, StorageError, ValidationError
 from rtcsnap.providers.contract import Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
@@ -71,6 +71,11 @@ class VerifyReport:
     leftover_probe: str | None = None
     """A probe object we could not delete (no delete permission): remove it by hand."""
     notes: list[str] = field(default_factory=list)
+    rtc_config_error: str | None = None
+    """Why this target cannot become a StartSnapshot StorageConfig (e.g. a region RTC does not
+    know): then no key makes it fit for RTC, whatever the probes say."""
+    write_probed: bool = True
+    """False with ``write_probe=False``: fitness for RTC is then unknown, so reported as unfit."""
 
     def probe(self, capability: str) -> ProbeResult:
         for p in self.probes:
@@ -83,8 +88,25 @@ class VerifyReport:
 
     @property
     def fit_for_rtc(self) -> bool:
-        """The snapshot service only writes."""
-        return self.can("write")
+        """The snapshot service only writes — to a target a StorageConfig can describe."""
+        return self.rtc_config_error is None and self.can("write")
+
+    @property
+    def write_only(self) -> bool:
+        """The recommended RTC key: it writes, and reading or listing is refused."""
+        denied = {
+            p.capability for p in self.probes if p.status == "failed" and p.reason == Reason.PERMISSION_DENIED
+        }
+        return self.can("write") and bool(denied & {"read", "list"}) and not self.can("read")
+
+    def expected_denial(self, probe: ProbeResult) -> bool:
+        """A permission_denied that a write-only key is meant to get (not a problem for RTC)."""
+        return (
+            self.write_only
+            and probe.status == "failed"
+            and probe.reason == Reason.PERMISSION_DENIED
+            and probe.capability in ("reachable", "read", "list", "delete")
+        )
 
     @property
     def fit_for_retrieval(self) -> bool:
@@ -96,7 +118,7 @@ class VerifyReport:
             return self.fit_for_rtc
         if use == "read":
             return self.fit_for_retrieval
-        return all(p.ok or p.status == "unsupported" for p in self.probes)
+        return self.fit_for_rtc and all(p.ok or p.status == "unsupported" for p in self.probes)
 
     @property
     def reason(self) -> Reason | None:
@@ -104,19 +126,50 @@ class VerifyReport:
         seen = {p.reason for p in self.probes if p.status == "failed" and p.reason is not None}
         return next((r for r in _PRIORITY if r in seen), None)
 
+    def reason_for(self, use: Use) -> Reason | None:
+        """Why the key is unfit for `use` (None when it is fit): expected denials don't count."""
+        if self.fit_for(use):
+            return None
+        wanted = {"rtc": ("reachable", "write"), "read": ("reachable", "read", "list")}.get(use)
+        seen = {
+            p.reason
+            for p in self.probes
+            if p.status == "failed"
+            and p.reason is not None
+            and (wanted is None or p.capability in wanted)
+            and not (use == "rtc" and self.expected_denial(p))
+        }
+        return next((r for r in _PRIORITY if r in seen), None)
+
+
+def probe_key_for(target: TargetLike, manager: ProviderManager | None = None) -> str:
+    """Where `verify` would write its probe object (to tell the user before it does)."""
+    _, t = resolve(target, manager)
+    return t.key(f"{PROBE_DIR}/")
+
 
 def verify(
     target: TargetLike,
     *,
     manager: ProviderManager | None = None,
     retry: RetryPolicy | None = None,
+    write_probe: bool = True,
 ) -> VerifyReport:
-    """Probe: head bucket → put a probe object → read it back → list → delete it."""
+    """Probe: head bucket → put a probe object → read it back → list → delete it.
+
+    With ``write_probe=False`` nothing is written (a write-only key cannot delete its probe, so
+    every run would leave one behind); fitness for RTC is then not established.
+    """
     provider, t = resolve(target, manager)
     policy = retry or RetryPolicy(attempts=3)
     payload = f"rtcsnap verify probe {uuid.uuid4().hex}\n".encode()
     probe_key = t.key(f"{PROBE_DIR}/{uuid.uuid4().hex}.txt")
     report = VerifyReport(target=t.url, provider=provider.name, probe_key=probe_key)
+    report.write_probed = write_probe
+    try:
+        provider.storage_config(t)
+    except (ConfigurationError, ValidationError) as exc:
+        report.rtc_config_error = " ".join(str(exc).split())
     caps = provider.capabilities
     fatal: StorageError | None = None
     written = False
@@ -140,7 +193,9 @@ def verify(
 
     with provider.open(t) as session:
         run("reachable", lambda: _head(session))
-        if caps.upload:
+        if not write_probe:
+            report.probes.append(ProbeResult("write", "skipped", None, "not tried: write probe disabled"))
+        elif caps.upload:
             written = run("write", lambda: _put(session, probe_key, payload))
         else:
             report.probes.append(ProbeResult("write", "unsupported", None, "provider cannot upload"))
@@ -171,6 +226,8 @@ def verify(
             report.probes.append(ProbeResult("delete", "unsupported", None, "provider cannot delete"))
             report.leftover_probe = probe_key
 
+    if report.rtc_config_error is not None:
+        report.notes.append(f"RTC cannot use this target: {report.rtc_config_error}")
     if report.fit_for_rtc and report.can("read"):
         report.notes.append(
             "this key can also read; Volcengine advises giving RTC a write-only key "
@@ -227,4 +284,4 @@ def _delete(session: Session, key: str) -> str:
     return "deleted the probe object"
 
 
-__all__ = ["ProbeResult", "VerifyReport", "verify"]
+__all__ = ["PROBE_DIR", "ProbeResult", "VerifyReport", "probe_key_for", "verify"]

@@ -30,8 +30,9 @@ from rtcsnap.providers.contract import ObjectInfo, ObjectStream, Page, Provider,
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import download, iter_objects, upload, verify
+from rtcsnap.storage.destination import RESERVED
 from rtcsnap.storage.listing import iter_session
-from rtcsnap.storage.transfer import PART_MARK, ProgressEvent
+from rtcsnap.storage.transfer import ProgressEvent
 from rtcsnap.target import StorageTarget
 
 
@@ -210,7 +211,7 @@ class ProviderContract:
         for key, data in objects.items():
             rel = key[len(target.prefix) :].lstrip("/") if target.prefix else key
             assert (tmp_path / rel).read_bytes() == data
-        assert not list(tmp_path.rglob(f"*{PART_MARK}*"))
+        assert _leftover_temps(tmp_path) == []
 
     def test_download_interrupted_is_atomic_and_rerun_fetches_only_missing(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
@@ -231,8 +232,8 @@ class ProviderContract:
             target, tmp_path, concurrency=1, manager=env.manager, retry=FAST, progress=_swallow(stop_midway)
         )
         # the interrupted objects failed, the others completed; nothing partial under a final name
-        finals = [p for p in tmp_path.rglob("*") if p.is_file()]
-        assert not [p for p in finals if PART_MARK in p.name], "temp files are removed on failure"
+        finals = _finals(tmp_path)
+        assert _leftover_temps(tmp_path) == [], "temp files are removed on failure"
         by_rel = {k[len(target.prefix) :].lstrip("/") if target.prefix else k: v for k, v in objects.items()}
         for p in finals:
             assert p.read_bytes() == by_rel[p.relative_to(tmp_path).as_posix()], f"partial file {p}"
@@ -267,7 +268,7 @@ class ProviderContract:
         report = download(target, tmp_path, manager=env.manager, retry=FAST)
         assert [(f.key, f.reason) for f in report.failed] == [(victim, Reason.CHECKSUM_MISMATCH)]
         assert len(report.downloaded) == 2
-        assert not any(p.is_file() and p.name == victim.rsplit("/", 1)[-1] for p in tmp_path.rglob("*"))
+        assert victim.rsplit("/", 1)[-1] not in [p.name for p in _finals(tmp_path)]
 
     def test_transient_errors_are_retried(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
@@ -295,6 +296,15 @@ class ProviderContract:
         assert err.value.reason == Reason.NOT_FOUND
         left = [o.key for o in iter_objects(target, manager=env.manager)]
         assert left == [k for k in sorted(objects) if k != gone]
+
+
+def _finals(dest: Path) -> list[Path]:
+    """The files a download put in place (not rtcsnap's own state)."""
+    return [p for p in dest.rglob("*") if p.is_file() and RESERVED not in p.relative_to(dest).parts]
+
+
+def _leftover_temps(dest: Path) -> list[Path]:
+    return [p for p in (dest / RESERVED / "tmp").glob("*")]
 
 
 def _swallow(fn: Callable[[ProgressEvent], None]) -> Callable[[ProgressEvent], None]:

@@ -10,6 +10,8 @@ to once). Control traffic (``/moto-api/*`` and IAM/STS calls) is never touched o
     server.faults.corrupt("snap-1.jpg")                             # every GET: a byte flipped, headers kept
     server.faults.drop_next_token()                                 # truncated list without a marker
     server.faults.slow("big.jpg", 5.0)                              # half the body, a 5 s stall, the rest
+    server.faults.truncate("snap-2.jpg")                            # full headers, half the body, closed
+    server.faults.reset("GET", "snap-3.jpg")                        # connection closed, no response
     assert server.faults.requests["PUT"] == 3
 
 Plain WSGI and the standard library only, so it can wrap any in-process test server.
@@ -17,8 +19,10 @@ Plain WSGI and the standard library only, so it can wrap any in-process test ser
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +33,7 @@ from xml.sax.saxutils import escape
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Headers = list[tuple[str, str]]
-Kind = Literal["fail", "corrupt", "drop_token", "slow"]
+Kind = Literal["fail", "corrupt", "drop_token", "slow", "truncate", "reset"]
 
 CONTROL_SCOPES = ("/iam/aws4_request", "/sts/aws4_request")
 """SigV4 credential scopes of control traffic (user/key setup), which bypasses S3 routing and faults."""
@@ -116,6 +120,15 @@ class Faults:
         """Send headers and half the body of matching GETs, stall `seconds`, then send the rest."""
         self._add(_Rule("slow", "GET", key_substring, times, seconds=seconds))
 
+    def truncate(self, key_substring: str = "", times: int | None = 1) -> None:
+        """Send a matching GET's headers (Content-Length of the whole body) and half the body, then
+        close the connection: what a reset mid-transfer looks like to the client."""
+        self._add(_Rule("truncate", "GET", key_substring, times))
+
+    def reset(self, method: str = "*", key_substring: str = "", times: int | None = 1) -> None:
+        """Close the connection of matching requests without sending any response."""
+        self._add(_Rule("reset", method.upper(), key_substring, times))
+
     def clear(self) -> None:
         """Drop every rule, zero the counters and release responses stalled by `slow`."""
         with self._lock:
@@ -168,7 +181,12 @@ class Faults:
         rule = self._take(("fail",), method, path)
         if rule is not None:
             return self._error(environ, start_response, rule, path)
-        if not self._pending(("corrupt", "drop_token", "slow"), method, path):
+        if self._take(("reset",), method, path) is not None:
+            _drain(environ)
+            _hang_up(environ)
+            start_response("500 Reset", [("Content-Length", "0")])  # never reaches the client
+            return []
+        if not self._pending(("corrupt", "drop_token", "slow", "truncate"), method, path):
             return self.app(environ, start_response)
         status, headers, body = _call(self.app, environ)
         ok = status.startswith("2") and bool(body)
@@ -182,10 +200,18 @@ class Faults:
             headers = _set_length(headers, len(body))
         if ok and (rule := self._take(("slow",), method, path)):
             delay = rule.seconds
+        if ok and self._take(("truncate",), method, path):
+            start_response(status, headers)
+            return self._truncated(environ, body)
         start_response(status, headers)
         if delay:
             return self._stalled(body, delay, self._release)
         return [body]
+
+    @staticmethod
+    def _truncated(environ: dict[str, Any], body: bytes) -> Iterator[bytes]:
+        yield body[: len(body) // 2]
+        _hang_up(environ)
 
     @staticmethod
     def _stalled(body: bytes, seconds: float, release: threading.Event) -> Iterator[bytes]:
@@ -232,6 +258,15 @@ def _call(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
         if close is not None:
             close()
     return captured["status"], captured["headers"], body
+
+
+def _hang_up(environ: dict[str, Any]) -> None:
+    """Close the client connection under the server's feet (werkzeug exposes its socket)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        raise RuntimeError("this WSGI server does not expose its socket; cannot reset")
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _set_length(headers: Headers, length: int) -> Headers:

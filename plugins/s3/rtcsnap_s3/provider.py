@@ -19,6 +19,7 @@ from rtcsnap.providers.contract import (
     CHUNK_SIZE,
     Body,
     Capabilities,
+    Checksum,
     ObjectInfo,
     ObjectStream,
     Page,
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
 Addressing = Literal["auto", "path", "virtual"]
 ADDRESSING: tuple[Addressing, ...] = ("auto", "path", "virtual")
 _MD5 = re.compile(r"[0-9a-f]{32}")
+_MULTIPART = re.compile(r"[0-9a-f]{32}-([1-9][0-9]{0,4})")
+_STORED = (
+    ("crc64nvme", "ChecksumCRC64NVME"),
+    ("crc32c", "ChecksumCRC32C"),
+    ("crc32", "ChecksumCRC32"),
+    ("sha256", "ChecksumSHA256"),
+    ("sha1", "ChecksumSHA1"),
+)
+"""S3's stored full-object checksums (returned with ChecksumMode=ENABLED), cheapest first."""
 _BY_REASON = {
     Reason.BUCKET_MISSING: ("NoSuchBucket",),
     Reason.NOT_FOUND: ("NoSuchKey",),
@@ -59,8 +69,13 @@ _NETWORK = (
 )
 
 
-def translate_error(exc: BaseException, operation: str, target: StorageTarget, key: str = "") -> StorageError:
-    """The one mapping from a botocore failure to a `StorageError` (secrets redacted)."""
+def translate_error(
+    exc: BaseException, operation: str, target: StorageTarget, key: str = "", endpoint: str | None = None
+) -> StorageError:
+    """The one mapping from a botocore failure to a `StorageError` (secrets redacted).
+
+    A network error names the endpoint it tried: "could not connect" means little without it.
+    """
     where = f"s3://{target.bucket}/{key}" if key else f"s3://{target.bucket}"
     code: str | None = None
     status: int | None = None
@@ -76,6 +91,9 @@ def translate_error(exc: BaseException, operation: str, target: StorageTarget, k
             reason = Reason.BUCKET_MISSING if operation in ("head_bucket", "list") else Reason.NOT_FOUND
     elif isinstance(exc, _NETWORK):
         reason, text = Reason.NETWORK, str(exc)
+        tried = endpoint or target.endpoint
+        if tried and tried not in text:
+            text = f"{text} (endpoint {tried})"
     else:
         reason, text = Reason.OTHER, f"{type(exc).__name__}: {exc}"
     message = f"{where}: {text or reason.describe}"
@@ -116,11 +134,14 @@ class S3Session(Session):
         except bce.ProfileNotFound as exc:
             raise ConfigurationError(f"s3: {exc}") from exc
         self.bucket = target.bucket
+        # Core verifies every download against the stored checksum itself (one rule for every
+        # provider); botocore checking it a second time would only double the hashing.
+        self.client.meta.events.register("before-call.s3.GetObject", _no_sdk_response_validation)
 
     sdk_errors = (BotoCoreError, ClientError, OSError)  # OSError: sockets cut mid-body
 
     def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
-        return translate_error(exc, operation, self.target, key)
+        return translate_error(exc, operation, self.target, key, self.client.meta.endpoint_url)
 
     def head_bucket(self) -> None:
         try:
@@ -149,7 +170,7 @@ class S3Session(Session):
 
     def get(self, key: str) -> ObjectStream:
         with self.sdk("get", key):
-            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            resp = self.client.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         body = resp["Body"]
 
         def chunks() -> Iterator[bytes]:
@@ -157,9 +178,15 @@ class S3Session(Session):
                 yield from body.iter_chunks(CHUNK_SIZE)
 
         etag = _etag(resp.get("ETag"))
-        info = ObjectInfo(key, resp["ContentLength"], etag, resp.get("LastModified"))
         if resp.get("ServerSideEncryption") == "aws:kms" or resp.get("SSECustomerAlgorithm"):
-            info = ObjectInfo(key, info.size, None, info.last_modified)  # ETag is not the MD5 of the bytes
+            etag = None  # the ETag is not the MD5 of the bytes
+        stored: dict[str, str] = {}
+        if resp.get("ChecksumType") != "COMPOSITE":  # composite (per-part) values describe no bytes
+            fields = cast(dict[str, Any], resp)
+            stored = {a: str(v) for a, name in _STORED if (v := fields.get(name)) and "-" not in str(v)}
+        info = ObjectInfo(
+            key, resp["ContentLength"], etag, resp.get("LastModified"), MappingProxyType(stored)
+        )
         return ObjectStream(info, chunks(), body.close)
 
     def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
@@ -185,10 +212,24 @@ class S3Session(Session):
         with self.sdk("delete", key):
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    def checksum(self, info: ObjectInfo) -> tuple[str, str] | None:
-        """The ETag is the MD5 of the bytes only for single-part uploads (no ``-N`` suffix)."""
+    def checksum(self, info: ObjectInfo) -> Checksum | None:
+        """A stored full-object checksum if the object has one; else the ETag: the MD5 of the bytes
+        for a single-part upload, the MD5 of the part MD5s (``-N``) for a multipart one, whose part
+        size a `HeadObject` of part 1 tells."""
+        for algorithm, _ in _STORED:
+            if algorithm in info.checksums:
+                return Checksum(algorithm, info.checksums[algorithm])
         etag = (info.etag or "").lower()
-        return ("md5", etag) if _MD5.fullmatch(etag) else None
+        if _MD5.fullmatch(etag):
+            return Checksum("md5", etag)
+        multipart = _MULTIPART.fullmatch(etag)
+        if multipart is None:
+            return None
+        with self.sdk("head", info.key):
+            head = self.client.head_object(Bucket=self.bucket, Key=info.key, PartNumber=1)
+        if head.get("PartsCount") != int(multipart.group(1)):
+            return None  # not the object the GET saw (it changed since)
+        return Checksum("md5-multipart", etag, MappingProxyType({"part_size": int(head["ContentLength"])}))
 
     def close(self) -> None:
         self.client.close()
@@ -200,7 +241,13 @@ class S3Provider(Provider):
     storage_type = 2
     vendor = 0
     region_table = "s3"
-    capabilities = Capabilities(list=True, delete=True, upload=True, checksums=("md5",))
+    capabilities = Capabilities(
+        list=True,
+        delete=True,
+        upload=True,
+        checksums=("md5", "md5-multipart", *(a for a, _ in _STORED)),
+    )
+    sdk_loggers = ("botocore", "boto3", "s3transfer", "urllib3")
     options = MappingProxyType(
         {
             "addressing": "path, virtual or auto (default: botocore's choice, which is path-style whenever "
@@ -279,6 +326,10 @@ _BOTO_LOCK = threading.Lock()
 @functools.cache
 def _boto_session() -> Boto3Session:
     return Boto3Session()
+
+
+def _no_sdk_response_validation(params: dict[str, Any], **_: Any) -> None:
+    params.get("context", {}).get("checksum", {}).pop("response_algorithms", None)
 
 
 def _etag(value: str | None) -> str | None:

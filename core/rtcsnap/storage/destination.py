@@ -1,0 +1,293 @@
+"""Where downloads land: the key → local path mapping, and writing files that never escape DEST.
+
+Rules (each one closes a way an object was silently lost or a file clobbered):
+* the mapping is injective: `map_key` strips the target prefix and leading/empty segments, and
+  `Claims` refuses a second key that lands on a path (or on a directory, or a directory on its
+  file) already taken in this run — that key fails with `path_collision` naming the first;
+* keys that cannot be a file name fail with `unmappable_key` instead of being dropped: ``.``/``..``
+  segments, NUL, a segment over the file-system name limit, or a path inside the reserved folder;
+* temp files live in the reserved folder `DEST/.rtcsnap/tmp/` under short random names, so no
+  key can collide with one and a 255-byte final name still fits;
+* no symbolic link is followed below DEST: directories are walked with ``O_NOFOLLOW`` from a
+  descriptor of DEST, and the final rename is relative to the parent's descriptor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtcsnap.errors import LocalPathError, Reason, StorageError
+from rtcsnap.storage.journal import Journal
+
+RESERVED = ".rtcsnap"
+"""The destination's own folder (journal, temp files); no key may map into it."""
+TMP = "tmp"
+JOURNAL = "journal.sqlite3"
+NAME_MAX = 255
+"""Bytes in one path segment on ext4, xfs, btrfs and APFS."""
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class LocalName:
+    """A key's place under DEST. `canonical` is False when the mapping dropped something
+    (a leading ``/``, an empty segment), which makes collisions with other keys possible."""
+
+    parts: tuple[str, ...]
+    canonical: bool
+
+    @property
+    def rel(self) -> str:
+        return "/".join(self.parts)
+
+
+def _unmappable(key: str, why: str) -> StorageError:
+    return StorageError(Reason.UNMAPPABLE_KEY, f"{key!r}: {why}", operation="download")
+
+
+def map_key(key: str, prefix: str = "") -> LocalName:
+    """The local name of `key`: relative to `prefix` when the key is under it at a ``/`` boundary."""
+    rel = key
+    if prefix and key.startswith(prefix):
+        rest = key[len(prefix) :]
+        if prefix.endswith("/"):
+            rel = rest
+        elif rest.startswith("/"):
+            rel = rest[1:]
+    segments = rel.split("/")
+    parts = tuple(s for s in segments if s)
+    if not parts:
+        raise _unmappable(key, "maps to no file name")
+    for seg in parts:
+        if seg in (".", ".."):
+            raise _unmappable(key, f"has a {seg!r} path segment")
+        if "\x00" in seg:
+            raise _unmappable(key, "contains a NUL character")
+        try:
+            size = len(os.fsencode(seg))
+        except UnicodeError:
+            raise _unmappable(key, "is not encodable as a file name") from None
+        if size > NAME_MAX:
+            raise _unmappable(key, f"has a {size}-byte segment; file names are limited to {NAME_MAX} bytes")
+    if parts[0] == RESERVED:
+        raise _unmappable(key, f"maps into {RESERVED}/, which rtcsnap reserves for its own state")
+    return LocalName(parts, canonical=len(parts) == len(segments))
+
+
+class Claims:
+    """Which key owns which local path in this run: first come, first served.
+
+    Holds one entry per key and directory (about 100 bytes each), the price of refusing
+    collisions without listing twice.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, str] = {}
+        self._dirs: dict[str, str] = {}
+
+    def claim(self, key: str, name: LocalName) -> str | None:
+        """Take `name` for `key`; on a collision, the key that holds it (and nothing is taken)."""
+        rel = name.rel
+        for holder in (self._files.get(rel), self._dirs.get(rel)):
+            if holder is not None and holder != key:
+                return holder
+        dirs = ["/".join(name.parts[:i]) for i in range(1, len(name.parts))]
+        for d in dirs:
+            holder = self._files.get(d)
+            if holder is not None and holder != key:
+                return holder
+        self._files[rel] = key
+        for d in dirs:
+            self._dirs.setdefault(d, key)
+        return None
+
+
+class TempFile:
+    """An open temp file in DEST/.rtcsnap/tmp, recorded in the journal before it exists."""
+
+    def __init__(self, fd: int, name: str) -> None:
+        self.fd = fd
+        self.name = name
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+
+class Destination:
+    """A download folder: safe writes below it, its journal, and its temp files."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise LocalPathError(
+                f"destination {str(self.root)!r}: cannot create or open it: {_why(exc)}"
+            ) from None
+        try:
+            state = self._subdir(self._root_fd, RESERVED, create=True)
+            try:
+                self._tmp_fd = self._subdir(state, TMP, create=True)
+            finally:
+                os.close(state)
+            self.journal = Journal(self.root / RESERVED / JOURNAL)
+            self._probe_write()
+        except (OSError, StorageError) as exc:
+            os.close(self._root_fd)
+            why = _why(exc) if isinstance(exc, OSError) else exc.message
+            raise LocalPathError(f"destination {str(self.root)!r}: not writable: {why}") from None
+        self._clean_stale_temps()
+
+    def close(self) -> None:
+        self.journal.close()
+        os.close(self._tmp_fd)
+        os.close(self._root_fd)
+
+    def __enter__(self) -> Destination:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def stat(self, name: LocalName) -> os.stat_result | None:
+        """The file at `name` (never following a link), or None if there is none."""
+        try:
+            parent = self._parent(name, create=False)
+        except FileNotFoundError:
+            return None
+        try:
+            return os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        finally:
+            os.close(parent)
+
+    def path(self, name: LocalName) -> Path:
+        return self.root.joinpath(*name.parts)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def temp(self) -> Iterator[TempFile]:
+        """A new temp file; removed (and forgotten) unless `commit` moved it into place."""
+        name = uuid.uuid4().hex
+        self.journal.add_temp(name)
+        fd = os.open(name, _NEW_FILE, 0o644, dir_fd=self._tmp_fd)
+        tmp = TempFile(fd, name)
+        try:
+            yield tmp
+        finally:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=self._tmp_fd)  # gone already when committed
+                self.journal.drop_temp(name)
+
+    def commit(self, tmp: TempFile, name: LocalName, mtime_ns: int | None) -> os.stat_result:
+        """Stamp, fsync and rename the temp file to `name`; returns the final file's stat (after the
+        rename, which changes its ctime)."""
+        if mtime_ns is not None:
+            os.utime(tmp.fd, ns=(mtime_ns, mtime_ns))
+        os.fsync(tmp.fd)
+        parent = self._parent(name, create=True)
+        try:
+            try:
+                final = os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                pass
+            else:
+                if not _is_file_or_link(final):
+                    raise StorageError(
+                        Reason.LOCAL_IO,
+                        f"{self.path(name)} exists and is not a file",
+                        operation="download",
+                    )
+            os.replace(tmp.name, name.parts[-1], src_dir_fd=self._tmp_fd, dst_dir_fd=parent)
+            return os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
+        finally:
+            os.close(parent)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _parent(self, name: LocalName, *, create: bool) -> int:
+        """A descriptor of `name`'s directory, walked from DEST without following links."""
+        fd = os.dup(self._root_fd)
+        try:
+            for i, seg in enumerate(name.parts[:-1]):
+                nxt = self._subdir(fd, seg, create=create, shown=name.parts[: i + 1])
+                os.close(fd)
+                fd = nxt
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _subdir(self, fd: int, seg: str, *, create: bool, shown: tuple[str, ...] = ()) -> int:
+        for attempt in (1, 2):
+            try:
+                return os.open(seg, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create or attempt == 2:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(seg, dir_fd=fd)
+            except OSError as exc:
+                where = self.root.joinpath(*(shown or (seg,)))
+                if exc.errno == errno.ELOOP or (exc.errno == errno.ENOTDIR and os.path.islink(where)):
+                    raise StorageError(
+                        Reason.UNSAFE_PATH,
+                        f"{where} is a symbolic link; rtcsnap does not write through links",
+                        operation="download",
+                    ) from None
+                if exc.errno == errno.ENOTDIR:
+                    raise StorageError(
+                        Reason.LOCAL_IO, f"{where} is a file, not a directory", operation="download"
+                    ) from None
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _probe_write(self) -> None:
+        """Fail now, before any GET, if nothing can be written here (read-only mount, full disk)."""
+        with self.temp() as tmp:
+            tmp.write(b"rtcsnap")
+            os.fsync(tmp.fd)
+
+    def _clean_stale_temps(self) -> None:
+        for name in self.journal.stale_temps():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=self._tmp_fd)
+            self.journal.drop_temp(name)
+
+
+def _is_file_or_link(st: os.stat_result) -> bool:
+    return stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+__all__ = [
+    "JOURNAL",
+    "NAME_MAX",
+    "RESERVED",
+    "TMP",
+    "Claims",
+    "Destination",
+    "LocalName",
+    "TempFile",
+    "map_key",
+]
