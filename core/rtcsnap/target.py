@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import SecretStr
 
+from rtcsnap import secrets
 from rtcsnap.errors import ConfigurationError
 
 _RESERVED = ("region", "endpoint")
@@ -26,6 +27,12 @@ class Credentials:
     secret_key: SecretStr
     session_token: SecretStr | None = None
     source: str = "explicit"
+
+    def __post_init__(self) -> None:
+        secrets.register(
+            self.secret_key.get_secret_value(),
+            self.session_token.get_secret_value() if self.session_token else None,
+        )
 
     @classmethod
     def of(
@@ -104,6 +111,9 @@ class StorageTarget:
             if k in query:
                 raise ConfigurationError(f"target option {k!r}: given more than once")
             query[k] = v
+        endpoint = query.pop("endpoint", None) or None
+        if endpoint is not None:
+            _check_endpoint(endpoint)
         creds = None
         if access_key or secret_key:
             creds = Credentials.of(access_key or "", secret_key or "", session_token)
@@ -112,7 +122,7 @@ class StorageTarget:
             bucket=parts.netloc,
             prefix=parts.path.lstrip("/"),
             region=query.pop("region", None) or None,
-            endpoint=query.pop("endpoint", None) or None,
+            endpoint=endpoint,
             options=MappingProxyType(query),
             credentials=creds,
         )
@@ -141,6 +151,21 @@ class StorageTarget:
         return f"StorageTarget({self.url!r}, credentials={self.credentials!r})"
 
     __str__ = __repr__
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """An endpoint is a URL with a scheme: ``localhost:9555`` would reach no server (SDKs read
+    ``localhost`` as the scheme), so say so at parse time instead of as a network error later."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"target option 'endpoint': {endpoint!r} is not an http(s) URL; "
+            f"add the scheme, e.g. http://{endpoint.split('://')[-1]}"
+        )
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise ConfigurationError(f"target option 'endpoint': {endpoint!r} has an invalid port") from None
 
 
 __all__ = ["Credentials", "StorageTarget"]
