@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.testing.secret_scan import assert_no_secret
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# every test fails if a registered secret shows up in what it printed or logged
+pytest_plugins = ["rtcsnap.testing.secret_scan", "pytester"]
 
 FakeDist = Callable[..., Path]
 
@@ -55,8 +59,14 @@ def isolated_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ProviderManager.reset_default()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the installed `rtcsnap` console script in a subprocess, as a user would."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, shows_secrets: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `rtcsnap` console script in a subprocess, as a user would; its output
+    must hold no registered secret unless the test says it should (`shows_secrets`)."""
     full_env = {**os.environ, **(env or {})}
     exe = Path(sys.executable).with_name("rtcsnap")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    r = subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    if not shows_secrets:
+        assert_no_secret(r.stdout, r.stderr, where=f"the output of rtcsnap {' '.join(args[:2])}")
+    return r

@@ -98,7 +98,9 @@ def test_storage_config_masks_secrets_unless_asked(local_s3, bucket, creds) -> N
         "CustomConfig": {"Vendor": 0, "Region": 0, "Bucket": bucket, "AccessKey": "******", "SecretKey": "******"},
     }
     no_secret(r, creds["RTCSNAP_SECRET_KEY"])
-    shown = json.loads(run_cli("storage-config", url(local_s3, bucket), "--show-secrets", env=creds).stdout)
+    shown = json.loads(
+        run_cli("storage-config", url(local_s3, bucket), "--show-secrets", env=creds, shows_secrets=True).stdout
+    )
     assert shown["CustomConfig"]["SecretKey"] == creds["RTCSNAP_SECRET_KEY"]
 
 

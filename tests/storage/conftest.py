@@ -40,7 +40,9 @@ def make_target(local_s3: LocalS3Server, bucket: str) -> MakeTarget:
     def make(prefix: str = "", credentials: tuple[str, str] | None = None) -> StorageTarget:
         ak, sk = credentials or local_s3.admin_credentials
         return StorageTarget.parse(
-            f"s3://{bucket}/{prefix}?region=us-east-1&endpoint={local_s3.endpoint}", access_key=ak, secret_key=sk
+            f"s3://{bucket}/{prefix}?region=us-east-1&endpoint={local_s3.endpoint}",
+            access_key=ak,
+            secret_key=sk,
         )
 
     return make

@@ -21,8 +21,8 @@ from rtcsnap import (
     StorageError,
     StorageTarget,
 )
-from rtcsnap.retry import RetryPolicy
 from rtcsnap.checksums import file_checksum, new_hasher
+from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import map_key
 from rtcsnap.storage.listing import iter_session
 

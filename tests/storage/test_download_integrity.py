@@ -90,7 +90,12 @@ def test_multipart_with_a_different_part_size_verifies(
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "SHA1", "SHA256"])
 def test_stored_checksum_is_what_the_bytes_are_checked_against(
-    local_s3: LocalS3Server, s3: S3Client, bucket: str, make_target: MakeTarget, tmp_path: Path, algorithm: str
+    local_s3: LocalS3Server,
+    s3: S3Client,
+    bucket: str,
+    make_target: MakeTarget,
+    tmp_path: Path,
+    algorithm: str,
 ) -> None:
     body = data(algorithm, 3000)
     s3.put_object(Bucket=bucket, Key="c.jpg", Body=body, ChecksumAlgorithm=algorithm)  # type: ignore[arg-type]
@@ -100,7 +105,12 @@ def test_stored_checksum_is_what_the_bytes_are_checked_against(
     assert f" {algorithm.lower()} expected " in report.failed[0].message
     local_s3.faults.clear()
     seen: list[str | None] = []
-    again = download(make_target(), tmp_path, retry=FAST, progress=lambda ev: seen.append(ev.checksum) if ev.kind == "done" else None)
+    again = download(
+        make_target(),
+        tmp_path,
+        retry=FAST,
+        progress=lambda ev: seen.append(ev.checksum) if ev.kind == "done" else None,
+    )
     assert again.downloaded == ["c.jpg"] and seen == [algorithm.lower()]
     assert finals(tmp_path) == {"c.jpg": body}
 
@@ -212,7 +222,12 @@ def test_legal_odd_names_download_one_to_one(
         s3.put_object(Bucket=bucket, Key=k, Body=v)
     report = download(make_target(), tmp_path, retry=FAST)
     assert report.ok and sorted(report.downloaded) == sorted(keys)
-    assert finals(tmp_path) == {"a/b.jpg": b"1", "back\\slash.jpg": b"2", "sp ace/t\tab.jpg": b"3", "é/中文.jpg": b"4"}
+    assert finals(tmp_path) == {
+        "a/b.jpg": b"1",
+        "back\\slash.jpg": b"2",
+        "sp ace/t\tab.jpg": b"3",
+        "é/中文.jpg": b"4",
+    }
 
 
 def test_a_key_named_like_a_temp_file_is_kept(
@@ -329,7 +344,9 @@ def test_temp_files_of_a_dead_run_are_removed_and_nothing_else(
     download(make_target(), tmp_path, retry=FAST)
     tmp = tmp_path / RESERVED / TMP
     (tmp / "not-recorded").write_bytes(b"someone else's")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     journal = Journal(tmp_path / RESERVED / JOURNAL)
     journal._db.execute("INSERT INTO temps VALUES (?, ?, 0)", ("deadbeef", int(dead.stdout)))
     journal.close()

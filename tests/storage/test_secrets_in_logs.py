@@ -18,7 +18,9 @@ def test_no_secret_anywhere_with_debug_logging(local_s3, caplog: pytest.LogCaptu
     ak, sk = local_s3.admin_credentials
     bucket = new_bucket_name("sec")
     local_s3.create_bucket(bucket)
-    good = StorageTarget.parse(f"s3://{bucket}?region=us-east-1&endpoint={local_s3.endpoint}", access_key=ak, secret_key=sk)
+    good = StorageTarget.parse(
+        f"s3://{bucket}?region=us-east-1&endpoint={local_s3.endpoint}", access_key=ak, secret_key=sk
+    )
     bad = StorageTarget.parse(good.url, access_key=ak, secret_key=SECRET)
     texts: list[str] = []
     report = verify(bad, retry=RetryPolicy(attempts=1))

@@ -7,12 +7,12 @@ unless ``--debug``.
 
 from __future__ import annotations
 
-import logging
 import sys
 import warnings
 
 import click
 
+from rtcsnap import logs, secrets
 from rtcsnap.errors import ConfigurationError, PluginError, RtcSnapError, ValidationError
 from rtcsnap.providers.manager import ProviderManager
 
@@ -30,12 +30,17 @@ def manager() -> ProviderManager:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and rtcsnap's debug log.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="-v: INFO logs of every library; -vv: DEBUG, SDKs included (secrets are always masked).",
+)
 @click.version_option(package_name="rtcsnap", prog_name="rtcsnap")
-def app(debug: bool) -> None:
+def app(debug: bool, verbose: int) -> None:
     """Volcengine RTC cloud snapshots: storage providers, verification, listing and downloads."""
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    logs.configure_cli(verbose, debug)
 
 
 def _exit_code(exc: BaseException) -> int:
@@ -48,7 +53,7 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, click.UsageError):
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
         return f"usage error: {where}{' '.join(exc.format_message().split())}"
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = secrets.redact(" ".join(str(exc).split())) or type(exc).__name__
     kind = "validation error" if isinstance(exc, ValidationError) else "error"
     return f"{kind}: {text}"
 
@@ -79,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         print(
-            f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug)",
+            f"error: unexpected {type(exc).__name__}: {secrets.redact(' '.join(str(exc).split()))} "
+            "(rerun with --debug)",
             file=sys.stderr,
         )
         code = EXIT_REMOTE

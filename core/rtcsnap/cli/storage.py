@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -22,7 +24,8 @@ from rich.table import Table
 
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, app, manager
 from rtcsnap.storage import download, iter_objects, resolve, verify
-from rtcsnap.storage.transfer import ProgressEvent
+from rtcsnap.storage.transfer import FOLDER_MARKER, ProgressEvent
+from rtcsnap.storage.verify import probe_key_for
 from rtcsnap.target import StorageTarget
 
 # Piped output is for scripts: never truncate table cells to 80 columns there.
@@ -49,6 +52,37 @@ TARGET = click.argument("target", metavar="TARGET")
 
 def _target(url: str, access_key: str | None, secret_key: str | None) -> StorageTarget:
     return StorageTarget.parse(url, access_key=access_key, secret_key=secret_key)
+
+
+def warn_prefix_not_sent(target: StorageTarget) -> None:
+    """StorageConfig has no prefix field: RTC writes under its own key layout at the bucket root."""
+    if target.prefix:
+        print(
+            f"warning: the target prefix {target.prefix!r} is not sent: StorageConfig has no prefix "
+            "field and RTC writes under its own key layout at the bucket root (the prefix still "
+            "scopes ls and download)",
+            file=sys.stderr,
+        )
+
+
+def printable(key: str) -> str:
+    """A key safe for a terminal: every non-printable character (an ESC sequence would recolour
+    it, a newline forge a line) written as ``\\xNN``/``\\uNNNN``; printable keys are unchanged."""
+    if key.isprintable():
+        return key
+    return "".join(
+        ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+        for ch in key
+    )
+
+
+def human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @app.command()
@@ -83,6 +117,7 @@ def storage_config(target: str, show_secrets: bool, access_key: str | None, secr
     """Print the StartSnapshot StorageConfig JSON for TARGET (secrets masked)."""
     provider, t = resolve(_target(target, access_key, secret_key), manager())
     config = provider.storage_config(t)
+    warn_prefix_not_sent(t)
     print(json.dumps(config.to_wire(mask_secrets=not show_secrets), indent=2, ensure_ascii=False))
 
 
@@ -96,28 +131,53 @@ def storage_config(target: str, show_secrets: bool, access_key: str | None, secr
     show_default=True,
     help="Which use decides the exit code: rtc (write), read (read+list) or all.",
 )
+@click.option(
+    "--no-write-probe",
+    is_flag=True,
+    help="Write nothing (a key that cannot delete leaves its probe object behind); RTC fitness is then unknown.",
+)
 @credential_options
 def verify_cmd(
-    target: str, use: Literal["rtc", "read", "all"], access_key: str | None, secret_key: str | None
+    target: str,
+    use: Literal["rtc", "read", "all"],
+    no_write_probe: bool,
+    access_key: str | None,
+    secret_key: str | None,
 ) -> int:
     """Probe TARGET's bucket and credentials: one row per capability, with the failure reason."""
-    report = verify(_target(target, access_key, secret_key), manager=manager())
+    t = _target(target, access_key, secret_key)
+    mgr = manager()
+    if not no_write_probe:
+        err.print(
+            f"verify writes a probe object under {probe_key_for(t, mgr)} and deletes it; a key without "
+            "delete permission (e.g. a write-only RTC key) leaves it behind (--no-write-probe: write nothing)"
+        )
+    report = verify(t, manager=mgr, write_probe=not no_write_probe)
     table = Table(box=None, pad_edge=False)
     for col in ("capability", "status", "reason", "detail"):
         table.add_column(col)
     style = {"ok": "green", "failed": "red", "skipped": "yellow", "unsupported": "dim"}
     for p in report.probes:
-        table.add_row(
-            p.capability, f"[{style[p.status]}]{p.status}[/]", p.reason.value if p.reason else "", p.detail
-        )
-    out.print(f"{report.provider} {report.target}  (probe object: {report.probe_key})")
+        if report.expected_denial(p):
+            status, detail = "[cyan]denied[/]", f"expected for a write-only key — {p.detail}"
+        else:
+            status, detail = f"[{style[p.status]}]{p.status}[/]", p.detail
+        table.add_row(p.capability, status, p.reason.value if p.reason else "", escape(detail))
+    out.print(escape(f"{report.provider} {report.target}  (probe object: {report.probe_key})"))
     out.print(table)
-    out.print(f"fit for RTC (write): {'yes' if report.fit_for_rtc else 'no'}")
+    if not report.write_probed:
+        rtc = "not checked (--no-write-probe)"
+    elif report.rtc_config_error is not None:
+        rtc = f"no — {report.rtc_config_error}"
+    else:
+        rtc = "yes" if report.fit_for_rtc else "no"
+    out.print(escape(f"fit for RTC (write): {rtc}"))
     out.print(f"fit for retrieval (read+list): {'yes' if report.fit_for_retrieval else 'no'}")
-    if report.reason is not None:
-        out.print(f"reason: {report.reason.value} — {report.reason.describe}")
+    reason = report.reason_for(use)
+    if reason is not None:
+        out.print(f"reason: {reason.value} — {reason.describe}")
     for note in report.notes:
-        out.print(f"note: {note}")
+        out.print(escape(f"note: {note}"))
     return EXIT_OK if report.fit_for(use) else EXIT_REMOTE
 
 
@@ -130,16 +190,22 @@ def verify_cmd(
 def ls(
     target: str, prefix: str, long: bool, page_size: int, access_key: str | None, secret_key: str | None
 ) -> None:
-    """Stream the object keys under TARGET[/PREFIX] as they are listed."""
+    """Stream the object keys under TARGET[/PREFIX] as they are listed (control characters
+    escaped); a summary line goes to stderr."""
     write = sys.stdout.write
+    count = total = 0
     for info in iter_objects(
         _target(target, access_key, secret_key), prefix, page_size=page_size, manager=manager()
     ):
+        count += 1
+        total += info.size
         if long:
             when = info.last_modified.isoformat() if info.last_modified else "-"
-            write(f"{info.size:>12} {when} {info.key}\n")
+            write(f"{info.size:>12} {when} {printable(info.key)}\n")
         else:
-            write(info.key + "\n")
+            write(printable(info.key) + "\n")
+    sys.stdout.flush()
+    print(f"{count} objects, {total} bytes ({human(total)})", file=sys.stderr)
 
 
 @app.command("download")
@@ -149,6 +215,9 @@ def ls(
 @click.option("--key", "keys", multiple=True, help="Download exactly this full key (repeatable).")
 @click.option("--concurrency", "-j", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."
+)
 @credential_options
 def download_cmd(
     target: str,
@@ -157,12 +226,32 @@ def download_cmd(
     keys: tuple[str, ...],
     concurrency: int,
     quiet: bool,
+    as_json: bool,
     access_key: str | None,
     secret_key: str | None,
 ) -> int:
-    """Download objects atomically into DEST; complete files are skipped, so a re-run resumes."""
+    """Download objects atomically into DEST; each file is verified before it takes its name, and
+    a re-run skips what an earlier run verified (journal in DEST/.rtcsnap)."""
     t = _target(target, access_key, secret_key)
-    show = not quiet and err.is_terminal
+    show = not quiet and not as_json and err.is_terminal
+    json_lock = threading.Lock()
+
+    def json_line(ev: ProgressEvent) -> None:
+        if ev.kind not in ("done", "skipped", "failed"):
+            return
+        status = {"done": "downloaded", "skipped": "skipped", "failed": "failed"}[ev.kind]
+        record: dict[str, Any] = {"key": ev.key, "status": status, "path": ev.path, "size": ev.size}
+        if ev.kind == "failed":
+            record.update(reason=ev.reason.value if ev.reason else None, message=ev.detail)
+        else:
+            record.update(
+                verified=ev.checksum is not None or ev.detail == FOLDER_MARKER,
+                checksum=ev.checksum,
+                **({"reason": ev.detail} if ev.kind == "skipped" else {}),
+            )
+        with json_lock:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -176,6 +265,10 @@ def download_cmd(
 
         def on_event(ev: ProgressEvent) -> None:
             nonlocal files
+            if as_json:
+                json_line(ev)
+            if not show:
+                return
             if ev.kind == "listed":
                 bar.update(task, total=(bar.tasks[0].total or 0) + ev.size)
             elif ev.kind in ("bytes", "skipped"):
@@ -190,13 +283,29 @@ def download_cmd(
             keys=list(keys) or None,
             prefix=prefix,
             concurrency=concurrency,
-            progress=on_event if show else None,
+            progress=on_event if (show or as_json) else None,
             manager=manager(),
         )
+    complete = len(report.skipped) - len(report.folder_markers)
+    summary = {
+        "listed": report.listed,
+        "downloaded": len(report.downloaded),
+        "skipped": len(report.skipped),
+        "skipped_complete": complete,
+        "skipped_folder_markers": len(report.folder_markers),
+        "failed": len(report.failed),
+        "unverified": len(report.unverified),
+        "bytes": report.bytes,
+    }
+    if as_json:
+        print(json.dumps({"summary": summary}))
+        return EXIT_OK if report.ok else EXIT_REMOTE
     for f in report.failed:
-        err.print(f"failed: {f.key}: {f.reason.value}: {f.message}")
-    out.print(
-        f"downloaded {len(report.downloaded)}, skipped {len(report.skipped)} (already complete), "
-        f"failed {len(report.failed)}; {report.bytes} bytes"
+        print(f"failed: {printable(f.key)}: {f.reason.value}: {printable(f.message)}", file=sys.stderr)
+    unverified = f" ({len(report.unverified)} unverified: no checksum)" if report.unverified else ""
+    print(
+        f"listed {report.listed}: downloaded {len(report.downloaded)}, skipped {len(report.skipped)} "
+        f"({complete} complete, {len(report.folder_markers)} folder markers), "
+        f"failed {len(report.failed)}{unverified}; {report.bytes} bytes ({human(report.bytes)})"
     )
     return EXIT_OK if report.ok else EXIT_REMOTE

@@ -7,12 +7,15 @@ refuses a cursor seen in the last few pages and a long run of empty pages.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterator
 
 from rtcsnap.errors import Reason, StorageError
 from rtcsnap.providers.contract import ObjectInfo, Session
 from rtcsnap.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_EMPTY_PAGES = 10
@@ -33,6 +36,9 @@ def iter_session(
     empty = 0
     while True:
         page = policy.call(lambda at=cursor: session.list_page(prefix, at, page_size))  # type: ignore[misc]
+        log.debug(
+            "listed %d objects under %r (more: %s)", len(page.items), prefix, page.next_cursor is not None
+        )
         yield from page.items
         nxt = page.next_cursor
         if nxt is None:

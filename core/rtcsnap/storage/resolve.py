@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from rtcsnap.providers.contract import Provider, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.target import StorageTarget
+
+log = logging.getLogger(__name__)
 
 TargetLike = StorageTarget | str
 
@@ -13,7 +17,10 @@ def resolve(target: TargetLike, manager: ProviderManager | None = None) -> tuple
     """The provider for the target's scheme, and the target checked with credentials resolved."""
     t = StorageTarget.parse(target) if isinstance(target, str) else target
     provider = (manager or ProviderManager.default()).for_scheme(t.scheme)
-    return provider, provider.resolve(t)
+    resolved = provider.resolve(t)
+    source = resolved.credentials.source if resolved.credentials else "none"
+    log.debug("%s served by provider %r (credentials: %s)", resolved.url, provider.name, source)
+    return provider, resolved
 
 
 def open_session(target: TargetLike, manager: ProviderManager | None = None) -> Session:

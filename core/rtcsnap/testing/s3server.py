@@ -43,6 +43,7 @@ from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from rtcsnap import secrets
 from rtcsnap.testing.faults import Faults, is_control
 
 if TYPE_CHECKING:
@@ -235,6 +236,7 @@ class LocalS3Server:
             UserName=name, PolicyName="rtcsnap-test", PolicyDocument=json.dumps(policy_document)
         )
         key = iam.create_access_key(UserName=name)["AccessKey"]
+        secrets.register(str(key["SecretAccessKey"]))  # tests must never see it printed
         return str(key["AccessKeyId"]), str(key["SecretAccessKey"])
 
     def _reset_auth(self, count: str) -> str:
