@@ -1,0 +1,195 @@
+"""Guarantees of the storage core that no provider can break, each by a test that fails without it.
+
+Two kinds of test here: over real HTTP against moto where a server can show the behaviour
+(verify stopping early, read-back, upload retries), and with an in-memory provider — a test
+double of the provider *contract*, not of any HTTP API — where the point is what core does with
+what a provider hands it (a short body, how sessions are shared between threads, how far the
+listing runs ahead of the downloads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from rtcsnap import (
+    Capabilities,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Reason,
+    Session,
+    StorageError,
+    StorageTarget,
+)
+from rtcsnap.providers.contract import Checksum
+from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.retry import RetryPolicy
+from rtcsnap.storage import download, upload, verify
+
+from tests.storage.conftest import MakeTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from rtcsnap.testing.s3server import LocalS3Server
+
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.01)
+
+
+# -- verify (moto) -------------------------------------------------------------------------------
+
+
+def test_verify_stops_after_a_fatal_reason(
+    local_s3: LocalS3Server, bucket: str, make_target: MakeTarget
+) -> None:
+    ak, _ = local_s3.admin_credentials
+    bad = make_target(credentials=(ak, "wrong-secret-for-this-key-000000000000"))
+    local_s3.faults.clear()
+    report = verify(bad, retry=FAST)
+    assert report.probe("reachable").status == "failed"
+    assert [p.status for p in report.probes[1:]] == ["skipped"] * 4
+    assert {p.reason for p in report.probes[1:]} == {Reason.BAD_SECRET}
+    assert sum(local_s3.faults.requests.values()) <= 2, "no further probe sent after bad_secret"
+
+
+def test_verify_compares_what_it_reads_back(local_s3: LocalS3Server, make_target: MakeTarget) -> None:
+    local_s3.faults.corrupt(".rtcsnap-probe/")
+    report = verify(make_target(), retry=FAST)
+    assert report.probe("write").ok
+    read = report.probe("read")
+    assert read.status == "failed" and read.reason == Reason.CHECKSUM_MISMATCH
+    assert not report.fit_for_retrieval
+
+
+# -- upload (moto) -------------------------------------------------------------------------------
+
+
+def test_upload_retries_bytes_but_never_a_stream(
+    local_s3: LocalS3Server, s3: S3Client, bucket: str, make_target: MakeTarget
+) -> None:
+    local_s3.faults.fail("PUT", "bytes.jpg", status=503, times=1)
+    upload(make_target(), "bytes.jpg", b"b" * 100, retry=FAST)
+    assert local_s3.faults.count("PUT", "bytes.jpg") == 2
+    local_s3.faults.fail("PUT", "stream.jpg", status=503, times=1)
+    with pytest.raises(StorageError) as err:
+        upload(make_target(), "stream.jpg", io.BytesIO(b"s" * 100), retry=FAST)
+    assert err.value.retryable, "the failure was retryable, and still not retried: a stream is sent once"
+    assert local_s3.faults.count("PUT", "stream.jpg") == 1
+
+
+# -- an in-memory provider -----------------------------------------------------------------------
+
+
+class MemProvider(Provider):
+    name = "mem"
+    scheme = "mem"
+    storage_type = 2
+    vendor = 4
+    capabilities = Capabilities(checksums=("md5",))
+    objects: dict[str, bytes] = {}
+    short: set[str] = set()
+    gate = threading.Event()
+    gated = False
+    sessions: list[MemSession] = []
+
+    def storage_config(self, target: StorageTarget) -> Any:
+        return None
+
+    def open(self, target: StorageTarget) -> Session:
+        s = MemSession(self, target)
+        MemProvider.sessions.append(s)
+        return s
+
+
+class MemSession(Session):
+    def __init__(self, provider: Provider, target: StorageTarget) -> None:
+        super().__init__(provider, target)
+        self.threads: set[int] = set()
+
+    def head_bucket(self) -> None: ...
+
+    def put(self, key: str, data: Any, content_type: str = "application/octet-stream") -> ObjectInfo:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None: ...
+
+    def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+        keys = sorted(MemProvider.objects)
+        start = int(cursor or 0)
+        nxt = start + limit
+        items = [ObjectInfo(k, len(MemProvider.objects[k]), _md5(MemProvider.objects[k])) for k in keys[start:nxt]]
+        return Page(items, str(nxt) if nxt < len(keys) else None)
+
+    def get(self, key: str) -> ObjectStream:
+        self.threads.add(threading.get_ident())
+        if MemProvider.gated and not MemProvider.gate.wait(timeout=1.0):
+            MemProvider.gate.set()  # the listing was held back: let everyone go
+        data = MemProvider.objects[key]
+        sent = data[: len(data) // 2] if key in MemProvider.short else data
+        etag = None if key in MemProvider.short else _md5(data)
+        return ObjectStream(ObjectInfo(key, len(data), etag), iter([sent]))
+
+    def checksum(self, info: ObjectInfo) -> Checksum | None:
+        return Checksum("md5", info.etag) if info.etag else None
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+@pytest.fixture
+def mem() -> Iterator[ProviderManager]:
+    MemProvider.objects = {f"o/{i:03d}.jpg": f"object {i}".encode() * 10 for i in range(60)}
+    MemProvider.short, MemProvider.sessions = set(), []
+    MemProvider.gate, MemProvider.gated = threading.Event(), False
+    manager = ProviderManager()
+    manager.register_provider(MemProvider)
+    yield manager
+
+
+def test_a_short_body_never_takes_the_final_name(mem: ProviderManager, tmp_path: Path) -> None:
+    MemProvider.short = {"o/007.jpg"}  # no checksum for it: only the size can tell
+    report = download("mem://b", tmp_path, manager=mem, retry=FAST)
+    assert [(f.key, f.reason) for f in report.failed] == [("o/007.jpg", Reason.TRANSIENT)]
+    assert "after 40 of 80 bytes" in report.failed[0].message
+    assert not (tmp_path / "o" / "007.jpg").exists()
+    assert len(report.downloaded) == 59
+
+
+def test_each_worker_thread_has_its_own_session(mem: ProviderManager, tmp_path: Path) -> None:
+    report = download("mem://b", tmp_path, manager=mem, concurrency=4, retry=FAST)
+    assert len(report.downloaded) == 60
+    workers = [s for s in MemProvider.sessions if s.threads]
+    assert len(workers) >= 2, "the work was spread over several threads"
+    assert all(len(s.threads) == 1 for s in workers), "no session is used from two threads"
+    assert len({t for s in workers for t in s.threads}) == len(workers)
+
+
+def test_the_listing_runs_at_most_two_batches_ahead(mem: ProviderManager, tmp_path: Path) -> None:
+    """Memory stays flat on a 50,000-object listing because at most 2 x concurrency objects are
+    in flight: with the workers held, the listing must stop there instead of running to its end."""
+    MemProvider.gated = True
+    concurrency = 3
+    listed = finished = most = 0
+    lock = threading.Lock()
+
+    def on(ev: Any) -> None:
+        nonlocal listed, finished, most
+        with lock:
+            if ev.kind == "listed":
+                listed += 1
+                most = max(most, listed - finished)
+                if listed == len(MemProvider.objects):
+                    MemProvider.gate.set()  # the whole listing ran ahead: unbounded
+            elif ev.kind in ("done", "skipped", "failed"):
+                finished += 1
+
+    report = download("mem://b", tmp_path, manager=mem, concurrency=concurrency, page_size=1, progress=on)
+    assert len(report.downloaded) == 60
+    assert most <= 2 * concurrency + 1
