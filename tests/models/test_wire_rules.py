@@ -229,7 +229,9 @@ CASES = [
     ),
     Case(
         "type-0-only-tos",
-        lambda: edit(tos_body(), "StorageConfig.CustomConfig", custom_body()["StorageConfig"]["CustomConfig"]),
+        lambda: edit(
+            tos_body(), "StorageConfig.CustomConfig", custom_body()["StorageConfig"]["CustomConfig"]
+        ),
         "StorageConfig.CustomConfig",
         "must not be set when Type is 0",
     ),
@@ -531,8 +533,20 @@ RESETS = [
         lambda r: _image(r).format,
         ImageFormat.JPEG,
     ),
-    Reset("width", edit(tos_body(), "ImageConfig.Width", 4000), "ImageConfig.Width", lambda r: _image(r).width, 0),
-    Reset("height", edit(tos_body(), "ImageConfig.Height", -2), "ImageConfig.Height", lambda r: _image(r).height, 0),
+    Reset(
+        "width",
+        edit(tos_body(), "ImageConfig.Width", 4000),
+        "ImageConfig.Width",
+        lambda r: _image(r).width,
+        0,
+    ),
+    Reset(
+        "height",
+        edit(tos_body(), "ImageConfig.Height", -2),
+        "ImageConfig.Height",
+        lambda r: _image(r).height,
+        0,
+    ),
     Reset(
         "interval",
         edit(tos_body(), "ImageConfig.Interval", 0),

@@ -13,7 +13,7 @@ import pytest
 from rtcsnap.models import StartSnapshotRequest, StorageType, StreamType
 
 # Verbatim copy of the "请求示例代码 / Body" block of
-# /work/shared/spec/StartSnapshot-2022-06-01.zh.md (also spec §2.1 "Example (SEED, 2022-06-01)").
+# ../shared/spec/StartSnapshot-2022-06-01.zh.md (also spec §2.1 "Example (SEED, 2022-06-01)").
 SEED_BODY = """
 {
     "AppId": "Your_AppId",
@@ -50,7 +50,10 @@ SEED_BODY = """
 }
 """
 
-SEED_PAGE = Path("/work/shared/spec/StartSnapshot-2022-06-01.zh.md")
+CHECKOUT = Path(__file__).resolve().parents[2]
+SPEC_DIR = CHECKOUT.parent / "shared" / "spec"
+"""The spec folder lives beside the checkout (``<checkout>/../shared/spec``), locally and in CI."""
+SEED_PAGE = SPEC_DIR / "StartSnapshot-2022-06-01.zh.md"
 
 
 def seed() -> dict[str, Any]:
@@ -58,8 +61,11 @@ def seed() -> dict[str, Any]:
     return data
 
 
-@pytest.mark.skipif(not SEED_PAGE.exists(), reason="spec folder not mounted")
+@pytest.mark.skipif(
+    not SPEC_DIR.is_dir(), reason=f"no spec folder at {SPEC_DIR} (expected shared/spec beside the checkout)"
+)
 def test_embedded_copy_matches_the_seed_page() -> None:
+    # the folder is there, so a missing or renamed page is a failure, not a skip
     page = SEED_PAGE.read_text(encoding="utf-8")
     blocks = [json.loads(b) for b in re.findall(r"```\s*\n(\{.*?\})\s*\n```", page, re.S)]
     assert seed() in blocks

@@ -1,4 +1,5 @@
-"""MaxIdleTime's lower bound depends on the API version (spec §2.1, §9 #6)."""
+"""What depends on the API version: MaxIdleTime's lower bound (spec §2.1, §9 #6) and whether
+lenient mode resets invalid values (only 2022-06-01 does, spec §9 #7)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,15 @@ def test_version_by_kwarg() -> None:
     assert info.value.paths == ["MaxIdleTime"]
 
 
-def test_lenient_2023_resets_idle_5_to_default() -> None:
+def test_lenient_2023_rejects_idle_5_instead_of_resetting_it() -> None:
+    """2023-11-01 removed the reset-to-default logic (spec §9 #7): lenient is strict here."""
     body = edit(tos_body(), "MaxIdleTime", 5)
-    with pytest.warns(RtcSnapLenientWarning, match=r"MaxIdleTime: .*10 and 86400.*default 180"):
-        req = StartSnapshotRequest.from_wire(body, version="2023-11-01", lenient=True)
+    with pytest.raises(ValidationError) as info:
+        StartSnapshotRequest.from_wire(body, version="2023-11-01", lenient=True)
+    assert info.value.paths == ["MaxIdleTime"]
+    assert "must be between 10 and 86400" in info.value.errors[0].rule
+    with pytest.warns(RtcSnapLenientWarning, match=r"MaxIdleTime: .*1 and 86400.*default 180"):
+        req = StartSnapshotRequest.from_wire(edit(body, "MaxIdleTime", 0), version="2022-06-01", lenient=True)
     assert req.max_idle_time == 180
 
 

@@ -3,12 +3,18 @@
 pydantic reports locations as the keys the caller used (field names or aliases); errors
 must name the wire (alias) path, and lenient mode must edit the caller's raw data at that
 place. Both need a walk over the model classes, kept here so the base stays readable.
+
+A key that is not a plain identifier (empty, dotted, a lone surrogate, not a string) is
+shown quoted, repr-style, in brackets (``ImageConfig['a.b']``, ``['\\ud800']``): it must be
+named, yet must neither pass for a path of its own nor put unencodable text in a message.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, get_args
 
 from pydantic import BaseModel
@@ -16,20 +22,44 @@ from pydantic.fields import FieldInfo
 
 Loc = tuple[str | int, ...]
 
-_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+_PART = re.compile(r"""\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]|([^.\[\]]+)""")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+_SHOWN_KEY = 40  # characters of an odd key quoted in a path
 
 
-def format_path(loc: Loc) -> str:
+def _quoted(key: object) -> str:
+    """An odd key as it appears between brackets: repr-escaped (UTF-8-safe) and truncated."""
+    if isinstance(key, str):
+        shown = key if len(key) <= _SHOWN_KEY else key[:_SHOWN_KEY] + "…"
+        return repr(shown)  # escapes lone surrogates and control characters
+    text = repr(key)
+    return text if len(text) <= _SHOWN_KEY else text[:_SHOWN_KEY] + "…"
+
+
+def format_path(loc: Sequence[object]) -> str:
     """``("TargetStreams", "StreamList", 1, "Index")`` -> ``TargetStreams.StreamList[1].Index``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif isinstance(part, str) and len(part) <= _SHOWN_KEY and _PLAIN_KEY.fullmatch(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{_quoted(part)}]"
     return out
 
 
 def parse_path(path: str) -> Loc:
-    """Inverse of `format_path`; also takes a relative path such as ``[1].Index``."""
-    return tuple(int(m[1]) if m[1] is not None else m[2] for m in _PART.finditer(path))
+    """Inverse of `format_path` (for untruncated keys); also takes a relative path such as ``[1].Index``."""
+    out: list[str | int] = []
+    for m in _PART.finditer(path):
+        if m[1] is not None:
+            out.append(int(m[1]))
+        elif m[2] is not None:
+            out.append(str(ast.literal_eval(m[2])))
+        else:
+            out.append(m[3])
+    return tuple(out)
 
 
 def model_in(annotation: Any) -> type[BaseModel] | None:
@@ -75,12 +105,84 @@ def canonical(model: type[BaseModel], loc: Loc) -> tuple[Loc, FieldInfo | None]:
 
 
 def thaw(value: Any) -> Any:
-    """A copy of plain containers that lenient fixes may edit without touching the caller's."""
+    """A copy of plain containers that lenient fixes may edit without touching the caller's.
+
+    Recursive: call it on input `scan` has bounded in depth only.
+    """
     if isinstance(value, Mapping):
         return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [thaw(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class BadKey:
+    """A mapping key no wire body can carry: not a string, or not encodable as UTF-8."""
+
+    container: Any
+    key: Any
+    loc: tuple[Any, ...]  # the raw location of the key, the key itself last
+    rule: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What `scan` found: the first container nested too deep, whether the value budget ran
+    out (either stops the walk), and every bad key seen."""
+
+    too_deep: tuple[Any, ...] | None
+    too_many: bool
+    bad_keys: list[BadKey]
+
+
+def is_text(value: str) -> bool:
+    """True unless `value` holds a lone surrogate, which no UTF-8 body can carry."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _key_problem(key: object) -> str | None:
+    if not isinstance(key, str):
+        return f"key must be a string (got {type(key).__name__})"
+    return None if is_text(key) else "key must be valid Unicode text (it contains a lone surrogate)"
+
+
+def scan(data: Any, max_depth: int, max_values: int) -> Scan:
+    """Walk raw input without recursion: nesting beyond `max_depth` containers, more than
+    `max_values` values in all, and bad keys.
+
+    The body itself is level 1. Model instances are not entered (they are validated
+    already). Depth-first, so cyclic input is found "too deep" after `max_depth` steps; the
+    value budget bounds the walk (and later copies) for huge or self-sharing input.
+    """
+    bad: list[BadKey] = []
+    stack: list[tuple[Any, tuple[Any, ...], int]] = [(data, (), 1)]
+    seen = 0
+    while stack:
+        node, loc, depth = stack.pop()
+        seen += 1
+        if seen > max_values:
+            return Scan(None, True, bad)
+        if not isinstance(node, Mapping | list | tuple):
+            continue
+        if depth > max_depth:
+            return Scan(loc, False, bad)
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                rule = _key_problem(key)
+                if rule is not None:
+                    bad.append(BadKey(node, key, (*loc, key), rule))
+                else:
+                    stack.append((value, (*loc, key), depth + 1))
+        else:
+            stack.extend((value, (*loc, i), depth + 1) for i, value in enumerate(node))
+    return Scan(None, False, bad)
 
 
 def _as_dict(model: type[BaseModel] | None, value: Any) -> Any:

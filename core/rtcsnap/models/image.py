@@ -13,7 +13,8 @@ _Pixels = Annotated[WireInt, AfterValidator(between(0, 1920)), LENIENT_DEFAULT]
 
 
 class ImageConfig(WireModel):
-    """Every field optional; the server resets an invalid value to its default (2022-06-01 doc).
+    """Every field optional. API 2022-06-01 resets an invalid value to its default (and so does
+    lenient mode); 2023-11-01 rejects it (spec §9 #7).
 
     Width/Height 0 mean "the stream's own size"; a different size is scaled proportionally.
     """

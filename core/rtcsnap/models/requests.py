@@ -1,7 +1,12 @@
 """Request bodies of StartSnapshot, UpdateSnapshot, StopSnapshot and GetSnapshotTask (§2, §6).
 
 A request remembers its `api_version` (never sent: Version travels in the query string)
-because one rule depends on it: MaxIdleTime's lower bound.
+because two things depend on it: MaxIdleTime's lower bound, and lenient mode. 2022-06-01
+resets an invalid optional value to its default ("值不合法时，自动调整为默认值"); 2023-11-01
+removed that logic (spec §9 #7, VRTC 116363), so for it lenient mode rejects what it
+would have reset, exactly as strict mode does. Lenient mode still drops unknown keys and
+UpdateSnapshot's no-effect ImageConfig fields for both versions: the server ignores
+those, it does not reset them.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from rtcsnap.errors import FieldError, ValidationError
 from rtcsnap.models.base import (
@@ -27,11 +32,36 @@ from rtcsnap.models.types import ApiVersion, Id, WireInt
 
 _VERSION = "api_version"
 
+RESETS_INVALID_VALUES: dict[ApiVersion, bool] = {
+    ApiVersion.V2022_06_01: True,
+    ApiVersion.V2023_11_01: False,  # "移除填写参数值不合法时自动调整为默认值逻辑" (spec §9 #7)
+}
+"""Per version: does the server (and so lenient mode) reset invalid optional values?"""
+
+
+def _version_text(value: Any) -> Any:
+    """Only a version string (or member) names a version: bytes are not text on the wire."""
+    if isinstance(value, str):  # ApiVersion members are str too
+        return value
+    raise RuleViolation(
+        f"must be one of {', '.join(repr(v.value) for v in ApiVersion)} (got {type(value).__name__})"
+    )
+
 
 class RequestModel(WireModel):
     """A request body plus the API version it is meant for."""
 
-    api_version: ApiVersion = Field(ApiVersion.V2022_06_01, alias=_VERSION, exclude=True)
+    api_version: Annotated[ApiVersion, BeforeValidator(_version_text)] = Field(
+        ApiVersion.V2022_06_01, alias=_VERSION, exclude=True
+    )
+
+    @classmethod
+    def lenient_resets(cls, data: Any) -> bool:
+        raw: Any = data.get(_VERSION, ApiVersion.V2022_06_01) if isinstance(data, Mapping) else None
+        try:
+            return RESETS_INVALID_VALUES[ApiVersion(raw)]
+        except (ValueError, TypeError):  # no or an invalid version: the latter is reported on its own
+            return True
 
     @classmethod
     def from_wire(
@@ -41,7 +71,12 @@ class RequestModel(WireModel):
         version: ApiVersion | str = ApiVersion.V2022_06_01,
         lenient: bool = False,
     ) -> Self:
-        """Parse a wire body sent with `version`; lenient mode mirrors the server's leniency."""
+        """Parse a wire body sent with `version`; lenient mode mirrors that version's server.
+
+        2022-06-01: invalid optional values are reset to their defaults (with a warning).
+        2023-11-01: nothing is reset, an invalid value is an error as in strict mode. Both:
+        unknown keys are dropped (with a warning).
+        """
         if not isinstance(data, Mapping):
             raise ValidationError(f"body must be an object (got {type(data).__name__})")
         body = dict(data)

@@ -1,15 +1,17 @@
 """StorageConfig and its per-Type sub-configs (spec §3.3, regions §3.4).
 
 Regions are integers on the wire whose meaning depends on Type and Vendor; these models
-accept the provider's own region id too and always store the integer.
+accept the provider's own region id too and always store the integer. A Region is an
+int32 (spec §3.3); as a string it is an ASCII decimal code or an ASCII region id, checked
+here before the region tables see it (they would take any Unicode digit for a number).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AfterValidator,
     SecretStr,
     SerializationInfo,
     ValidationInfo,
@@ -26,10 +28,19 @@ from rtcsnap.models.base import (
     RuleViolation,
     WireModel,
     is_response,
+    shown_str,
 )
-from rtcsnap.models.types import NonEmptyStr, StorageType, Vendor, check_non_empty, enum_of
+from rtcsnap.models.types import (
+    NonEmptyStr,
+    Secret,
+    StorageType,
+    Vendor,
+    check_int32,
+    decimal,
+    enum_of,
+)
 
-Secret = Annotated[SecretStr, AfterValidator(check_non_empty)]
+_REGION_ID = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}", re.ASCII)
 
 
 class _WaivedRegion(int):
@@ -43,7 +54,17 @@ def region_code(table: str, value: Any, info: ValidationInfo) -> Any:
     if is_response(info):
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RuleViolation(f"must be an integer code or a {table} region id")
+        raise RuleViolation(f"must be an integer code or a {table} region id (got {type(value).__name__})")
+    if isinstance(value, str):
+        code = decimal(value)
+        name = value.strip(" \t\r\n")
+        if code is None and _REGION_ID.fullmatch(name) is None:
+            raise RuleViolation(
+                f"must be an integer code (ASCII digits) or a {table} region id (got {shown_str(value)})"
+            )
+        value = name if code is None else code
+    if isinstance(value, int):
+        value = check_int32(int(value), info)
     entry = regions.lookup(table, value, allow_unsupported=True)
     if not entry.supported:
         why = f": {entry.note}" if entry.note else ""
