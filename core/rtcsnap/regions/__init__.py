@@ -113,7 +113,9 @@ def lookup(table: str, name_or_code: str | int, *, allow_unsupported: bool = Fal
     if isinstance(name_or_code, bool) or not isinstance(name_or_code, int | str):
         raise ValidationError(f"{table} region: must be a region id or an integer code")
     text = str(name_or_code).strip()
-    if isinstance(name_or_code, int) or re.fullmatch(r"-?\d+", text):
+    if isinstance(name_or_code, int):
+        entry = _by_code(t, name_or_code)
+    elif re.fullmatch(r"-?[0-9]{1,10}", text):  # ASCII digits only: '٣' or '３' is no code
         entry = _by_code(t, int(text))
     else:
         found = t.by_region(text)
@@ -141,6 +143,7 @@ def _by_code(t: RegionTable, code: int) -> RegionEntry:
 
 
 def _unknown_name(t: RegionTable, name: str) -> str:
+    name = name if len(name) <= 40 else name[:40] + "…"  # never echo a 5,000-character input
     if not t.entries:
         return (
             f"{t.table} region {name!r}: the {t.table} table is unconfirmed and lists no region "
