@@ -45,7 +45,9 @@ def clean(r: subprocess.CompletedProcess[str], *secrets: str) -> None:
 
 def test_full_lifecycle(env: dict[str, str], emulator: Emulator) -> None:
     secrets = (env["VOLC_SECRETKEY"], STORAGE_SECRET)
-    r = run_cli("start", *IDS, "--stream", "alice", "--stream", "bob:screen", "--interval", "5", *storage(), env=env)
+    r = run_cli(
+        "start", *IDS, "--stream", "alice", "--stream", "bob:screen", "--interval", "5", *storage(), env=env
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("started: app1/room1/task1") and "RequestId=" in r.stdout
     again = run_cli("start", *IDS, *storage(), "--api-version", "2023-11-01", env=env)
@@ -106,7 +108,9 @@ def test_wrong_secret_exit_1(env: dict[str, str]) -> None:
         (["status", *IDS, "--api-version", "2099-01-01"], "--api-version"),
     ],
 )
-def test_validation_errors_exit_2_and_send_nothing(env: dict[str, str], emulator: Emulator, args: list[str], needle: str) -> None:
+def test_validation_errors_exit_2_and_send_nothing(
+    env: dict[str, str], emulator: Emulator, args: list[str], needle: str
+) -> None:
     r = run_cli(*args, env=env)
     assert r.returncode == 2, r.stdout + r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr and "Traceback" not in r.stderr
@@ -115,8 +119,12 @@ def test_validation_errors_exit_2_and_send_nothing(env: dict[str, str], emulator
 
 def test_missing_credentials_exit_2(env: dict[str, str]) -> None:
     e = {k: v for k, v in env.items() if not k.startswith("VOLC_")}
-    r = subprocess.run([str(Path(sys.executable).with_name("rtcsnap")), "status", *IDS], capture_output=True, text=True,
-                       env={k: v for k, v in os.environ.items() if not k.startswith("VOLC_")} | e)
+    r = subprocess.run(
+        [str(Path(sys.executable).with_name("rtcsnap")), "status", *IDS],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VOLC_")} | e,
+    )
     assert r.returncode == 2 and "VOLC_ACCESSKEY" in r.stderr
 
 
@@ -126,24 +134,71 @@ def test_volc_credentials_file_is_read(env: dict[str, str], tmp_path: Path) -> N
         f"[default]\naccess_key_id = {env['VOLC_ACCESSKEY']}\nsecret_access_key = {env['VOLC_SECRETKEY']}\n"
     )
     e = {k: v for k, v in env.items() if not k.startswith("VOLC_")}
-    r = subprocess.run([str(Path(sys.executable).with_name("rtcsnap")), "start", *IDS, *storage()], capture_output=True,
-                       text=True, env={k: v for k, v in os.environ.items() if not k.startswith("VOLC_")} | e)
+    r = subprocess.run(
+        [str(Path(sys.executable).with_name("rtcsnap")), "start", *IDS, *storage()],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VOLC_")} | e,
+    )
     assert r.returncode == 0, r.stderr
 
 
-def test_verify_storage_fails_fast_before_sending(env: dict[str, str], emulator: Emulator, local_s3: Any) -> None:
+def test_verify_storage_fails_fast_before_sending(
+    env: dict[str, str], emulator: Emulator, local_s3: Any
+) -> None:
     bucket = new_bucket_name("rtc")
     local_s3.create_bucket(bucket)
     writer = local_s3.create_user(
-        f"w-{bucket}", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}
+        f"w-{bucket}",
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+        },
     )
-    target = ["--storage", f"s3://{bucket}/rtc?region=us-east-1&endpoint={local_s3.endpoint}", "--verify-storage"]
+    target = [
+        "--storage",
+        f"s3://{bucket}/rtc?region=us-east-1&endpoint={local_s3.endpoint}",
+        "--verify-storage",
+    ]
     good = {**env, "RTCSNAP_ACCESS_KEY": writer[0], "RTCSNAP_SECRET_KEY": writer[1]}
     ok = run_cli("start", *IDS, *target, env=good)
     assert ok.returncode == 0, ok.stderr
-    bad = run_cli("start", *IDS[:4], "--task-id", "task2", *target, env={**good, "RTCSNAP_SECRET_KEY": "nope-nope"})
+    bad = run_cli(
+        "start", *IDS[:4], "--task-id", "task2", *target, env={**good, "RTCSNAP_SECRET_KEY": "nope-nope"}
+    )
     assert bad.returncode == 1 and "bad_secret" in bad.stderr and "StartSnapshot not sent" in bad.stderr
     assert emulator.faults.requests["StartSnapshot"] == 1
+
+
+def test_start_warns_once_that_the_prefix_is_not_sent(env: dict[str, str], emulator: Emulator) -> None:
+    r = run_cli("start", *IDS, *storage(), env=env)
+    assert r.returncode == 0, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert (
+        line.startswith("warning: prefix 'rtc' is not sent") and "StorageConfig has no prefix field" in line
+    )
+    assert "bucket root" in line and "ls/download" in line
+    bare = run_cli(
+        "start", *IDS[:4], "--task-id", "task2", "--storage", "s3://snaps-bucket?region=us-east-1", env=env
+    )
+    assert bare.returncode == 0 and bare.stderr == ""
+    dry = run_cli("start", *IDS, *storage(), "--dry-run", env=env)
+    assert "warning: prefix 'rtc'" in dry.stderr and '"Prefix"' not in dry.stdout
+    bad = run_cli("start", *IDS, "--interval", "0", *storage(), env=env)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, "a usage error stays one line"
+    assert emulator.faults.count("StartSnapshot", "OK") == 2
+
+
+def test_verify_storage_failure_names_the_target_tried_and_why(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    url = f"s3://snaps-bucket/rtc?region=us-east-1&endpoint=http://127.0.0.1:{free_port()}"
+    r = run_cli("start", *IDS, "--storage", url, "--verify-storage", env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    (error_line,) = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert url in error_line and "network" in error_line and "StartSnapshot not sent" in error_line
+    clean(r, env["VOLC_SECRETKEY"], STORAGE_SECRET)
+    assert emulator.faults.requests["StartSnapshot"] == 0
 
 
 def free_port() -> int:
@@ -156,8 +211,23 @@ def test_emulator_serve_command(tmp_path: Path) -> None:
     port = free_port()
     exe = str(Path(sys.executable).with_name("rtcsnap"))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("VOLC_", "RTCSNAP_"))}
-    proc = subprocess.Popen([exe, "emulator", "serve", "--port", str(port), "--access-key", "AKLTcli", "--secret-key", "cli-secret", "--quiet"],
-                            stderr=subprocess.PIPE, text=True, env=base)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "emulator",
+            "serve",
+            "--port",
+            str(port),
+            "--access-key",
+            "AKLTcli",
+            "--secret-key",
+            "cli-secret",
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base,
+    )
     try:
         assert proc.stderr is not None
         banner = proc.stderr.readline()
@@ -169,9 +239,17 @@ def test_emulator_serve_command(tmp_path: Path) -> None:
                 break
             except httpx.TransportError:
                 continue
-        env = {**base, "VOLC_ACCESSKEY": "AKLTcli", "VOLC_SECRETKEY": "cli-secret", "RTCSNAP_ACCESS_KEY": "a",
-               "RTCSNAP_SECRET_KEY": STORAGE_SECRET, "HOME": str(tmp_path)}
-        r = subprocess.run([exe, "start", *IDS, *storage(), "--endpoint", url], capture_output=True, text=True, env=env)
+        env = {
+            **base,
+            "VOLC_ACCESSKEY": "AKLTcli",
+            "VOLC_SECRETKEY": "cli-secret",
+            "RTCSNAP_ACCESS_KEY": "a",
+            "RTCSNAP_SECRET_KEY": STORAGE_SECRET,
+            "HOME": str(tmp_path),
+        }
+        r = subprocess.run(
+            [exe, "start", *IDS, *storage(), "--endpoint", url], capture_output=True, text=True, env=env
+        )
         assert r.returncode == 0 and r.stdout.startswith("started:"), r.stderr
     finally:
         proc.terminate()

@@ -88,3 +88,13 @@ def test_serve_blocks_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_config_repr_hides_secret_keys_and_session_tokens() -> None:
+    from rtcsnap import secrets
+
+    config = EmulatorConfig(
+        keys={"AKLTrepr": "repr-secret-value"}, sessions={"AKLTrepr": "repr-session-token"}
+    )
+    assert "repr-secret-value" not in repr(config) and "repr-session-token" not in repr(config)
+    assert {"repr-secret-value", "repr-session-token"} <= secrets.registered()

@@ -145,8 +145,10 @@ def test_update_without_interval_keeps_it(emulator_client: EmulatorClient) -> No
 
 
 def test_update_with_an_invalid_interval_resets_it_to_the_default(emulator_client: EmulatorClient) -> None:
+    """A 2022-06-01 reset (2023-11-01 rejects the same update: test_version_strictness.py)."""
     emulator_client.call("StartSnapshot", start_body(ImageConfig={"Interval": 5}))
-    assert code(emulator_client.call("UpdateSnapshot", task_body(ImageConfig={"Interval": 0}))) == "OK"
+    update = task_body(ImageConfig={"Interval": 0})
+    assert code(emulator_client.call("UpdateSnapshot", update, version="2022-06-01")) == "OK"
     assert _task(emulator_client)["ImageConfig"]["Interval"] == 2
 
 

@@ -9,11 +9,14 @@ from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
 from rtcsnap.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=5, base=0.001, cap=0.01)
-BODY = {
+BODY: dict[str, Any] = {
     "app_id": "app1",
     "room_id": "room1",
     "task_id": "task1",
-    "storage_config": {"type": 0, "tos_config": {"account_id": "2000000000", "bucket": "b", "region": "cn-beijing"}},
+    "storage_config": {
+        "type": 0,
+        "tos_config": {"account_id": "2000000000", "bucket": "b", "region": "cn-beijing"},
+    },
 }
 
 MakeClient = Callable[..., SnapshotClient]

@@ -18,7 +18,7 @@ from rtcsnap.retry import RetryPolicy
 
 from tests.openapi.conftest import BODY
 
-IDS = {"app_id": "app1", "room_id": "room1", "task_id": "task1"}
+IDS: dict[str, Any] = {"app_id": "app1", "room_id": "room1", "task_id": "task1"}
 
 
 async def test_async_lifecycle_and_lost_response(aclient_kwargs: dict[str, Any], emulator: Emulator) -> None:
@@ -76,13 +76,18 @@ def test_credential_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     (tmp_path / ".volc").mkdir()
     (tmp_path / ".volc" / "config").write_text('{"ak": "AKjson", "sk": "SKjson"}')
     assert resolve_credentials().access_key == "AKjson"
-    (tmp_path / ".volc" / "credentials").write_text("[default]\naccess_key_id = AKini\nsecret_access_key = SKini\n")
+    (tmp_path / ".volc" / "credentials").write_text(
+        "[default]\naccess_key_id = AKini\nsecret_access_key = SKini\n"
+    )
     assert resolve_credentials().access_key == "AKini"
     monkeypatch.setenv("VOLC_ACCESSKEY", "AKenv")
     monkeypatch.setenv("VOLC_SECRETKEY", "SKenv")
     monkeypatch.setenv("VOLC_SESSION_TOKEN", "TOKenv")
     c = resolve_credentials()
-    assert (c.access_key, c.session_token.get_secret_value() if c.session_token else None) == ("AKenv", "TOKenv")
+    assert (c.access_key, c.session_token.get_secret_value() if c.session_token else None) == (
+        "AKenv",
+        "TOKenv",
+    )
     assert resolve_credentials("AKx", "SKx").access_key == "AKx"
     with pytest.raises(e.ConfigurationError, match="both"):
         resolve_credentials("AKx", None)
@@ -100,12 +105,25 @@ def test_sts_token_is_signed_and_accepted(make_client: Any, make_emulator: Any) 
         wrong.stop(**IDS)
 
 
-def test_no_secret_in_logs_errors_or_reprs(make_client: Any, emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_in_logs_errors_or_reprs(
+    make_client: Any, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     _ak, sk = next(iter(emulator.config.keys.items()))
     storage_secret = "stor-SECRET-abcdef0123456789"
-    body = {**BODY, "storage_config": {"type": 2, "custom_config": {"vendor": 0, "region": "us-east-1", "bucket": "b",
-                                                                     "access_key": "AKIAX", "secret_key": storage_secret}}}
+    body = {
+        **BODY,
+        "storage_config": {
+            "type": 2,
+            "custom_config": {
+                "vendor": 0,
+                "region": "us-east-1",
+                "bucket": "b",
+                "access_key": "AKIAX",
+                "secret_key": storage_secret,
+            },
+        },
+    }
     client = make_client(session_token=None, retry=RetryPolicy(attempts=2, base=0, cap=0))
     texts = [repr(client), str(client.credentials)]
     texts.append(client.prepare("StartSnapshot", **body).describe())

@@ -16,13 +16,18 @@ from rtcsnap.retry import RetryPolicy
 from tests.openapi.conftest import BODY
 
 VERSIONS = ["2022-06-01", "2023-11-01"]
-IDS = {"app_id": "app1", "room_id": "room1", "task_id": "task1"}
+IDS: dict[str, Any] = {"app_id": "app1", "room_id": "room1", "task_id": "task1"}
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_lifecycle(client: SnapshotClient, emulator: Emulator, version: str) -> None:
     started = client.start(api_version=version, **BODY, image_config={"interval": 7})
-    assert (started.outcome, started.action, started.version, started.attempts) == ("started", "StartSnapshot", version, 1)
+    assert (started.outcome, started.action, started.version, started.attempts) == (
+        "started",
+        "StartSnapshot",
+        version,
+        1,
+    )
     assert started.request_id
     t = client.get_task(api_version=version, **IDS).task
     assert t is not None and t.status == TaskStatus.RUNNING and t.end_time == 0 and t.image_config is not None
@@ -33,7 +38,9 @@ def test_lifecycle(client: SnapshotClient, emulator: Emulator, version: str) -> 
     stopped = client.stop(api_version=version, **IDS)
     assert stopped.outcome == "stopped"
     t = client.get_task(api_version=version, **IDS).task
-    assert t is not None and t.status == TaskStatus.STOPPED and t.stop_reason == "StopByAPI" and t.end_time > 0
+    assert (
+        t is not None and t.status == TaskStatus.STOPPED and t.stop_reason == "StopByAPI" and t.end_time > 0
+    )
     assert emulator.faults.count(code="OK") == 6
 
 
@@ -44,7 +51,9 @@ def test_duplicate_start_is_already_started(client: SnapshotClient, version: str
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_lost_start_response_is_retried_and_already_started(client: SnapshotClient, emulator: Emulator, version: str) -> None:
+def test_lost_start_response_is_retried_and_already_started(
+    client: SnapshotClient, emulator: Emulator, version: str
+) -> None:
     emulator.faults.drop_after_commit("StartSnapshot")
     r = client.start(api_version=version, **BODY)
     assert r.outcome == "already_started" and r.attempts == 2
@@ -63,7 +72,9 @@ def test_lost_stop_response_is_already_stopped(client: SnapshotClient, emulator:
         client.stop(**IDS)
 
 
-@pytest.mark.parametrize("code", ["FlowLimitExceeded.QPSOverLimit", "InternalError", "InternalServiceTimeout", "FlowLimitExceeded"])
+@pytest.mark.parametrize(
+    "code", ["FlowLimitExceeded.QPSOverLimit", "InternalError", "InternalServiceTimeout", "FlowLimitExceeded"]
+)
 def test_throttling_and_5xx_are_retried(client: SnapshotClient, emulator: Emulator, code: str) -> None:
     emulator.faults.fail("StartSnapshot", code, times=2)
     r = client.start(**BODY)
@@ -71,7 +82,16 @@ def test_throttling_and_5xx_are_retried(client: SnapshotClient, emulator: Emulat
     assert emulator.faults.count("StartSnapshot", code) == 2
 
 
-@pytest.mark.parametrize("code", ["InvalidParameter", "InvalidParameter.IllegalRoomID", "AccessDenied.ServiceNotEnabled", "SignatureDoesNotMatch", "FlowLimitExceeded.TaskNumberOverLimit"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "InvalidParameter",
+        "InvalidParameter.IllegalRoomID",
+        "AccessDenied.ServiceNotEnabled",
+        "SignatureDoesNotMatch",
+        "FlowLimitExceeded.TaskNumberOverLimit",
+    ],
+)
 def test_non_retryable_errors_are_sent_once(client: SnapshotClient, emulator: Emulator, code: str) -> None:
     emulator.faults.fail("StartSnapshot", code, times=3)
     with pytest.raises(e.OpenAPIError) as err:
@@ -89,7 +109,9 @@ def test_retries_exhausted_raise_the_last_error(make_client: Any, emulator: Emul
 
 
 @pytest.mark.parametrize("code", sorted(codes.ALL))
-def test_every_catalogue_code_maps_to_its_exception_with_all_fields(make_client: Any, emulator: Emulator, code: str) -> None:
+def test_every_catalogue_code_maps_to_its_exception_with_all_fields(
+    make_client: Any, emulator: Emulator, code: str
+) -> None:
     client = make_client(retry=RetryPolicy(attempts=1))
     spec = codes.ALL[code]
     emulator.faults.fail("StopSnapshot", code, message=f"injected {code}")
@@ -98,7 +120,11 @@ def test_every_catalogue_code_maps_to_its_exception_with_all_fields(make_client:
     exc = err.value
     assert type(exc) is spec.family
     assert (exc.code, exc.code_n, exc.http_status, exc.action, exc.version) == (
-        code, spec.code_n, spec.http_status, "StopSnapshot", "2023-11-01"
+        code,
+        spec.code_n,
+        spec.http_status,
+        "StopSnapshot",
+        "2023-11-01",
     )
     assert exc.message == f"injected {code}"
     assert exc.request_id and exc.request_id in str(exc)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 from rtcsnap.openapi import signer
-from volcengine.auth.SignerV4 import SignerV4
-from volcengine.auth.SignParam import SignParam
-from volcengine.Credentials import Credentials as VolcCredentials
+from volcengine.auth.SignerV4 import SignerV4  # type: ignore[import-untyped]
+from volcengine.auth.SignParam import SignParam  # type: ignore[import-untyped]
+from volcengine.Credentials import Credentials as VolcCredentials  # type: ignore[import-untyped]
 
 SPEC_BODY = (
     b'{"AppId":"Your_AppId","RoomId":"Your_RoomId","TaskId":"Your_TaskId",'
@@ -21,9 +21,16 @@ SPEC_BODY = (
 
 def test_spec_vector() -> None:
     h = signer.sign(
-        "POST", "rtc.volcengineapi.com", "/", {"Action": "StartSnapshot", "Version": "2023-11-01"},
-        {"Content-Type": "application/json"}, SPEC_BODY, access_key="AKLTexampleAK", secret_key="exampleSK==",
-        region="cn-north-1", now=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "POST",
+        "rtc.volcengineapi.com",
+        "/",
+        {"Action": "StartSnapshot", "Version": "2023-11-01"},
+        {"Content-Type": "application/json"},
+        SPEC_BODY,
+        access_key="AKLTexampleAK",
+        secret_key="exampleSK==",
+        region="cn-north-1",
+        now=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
     assert h["X-Content-Sha256"] == "ba4205347febb0eb79087a092af84735d4e493201ccbb68cac0c6d93c7d0e778"
     assert h["Authorization"] == (
@@ -43,7 +50,7 @@ def official(method, host, query, headers, body, ak, sk, token, region, service,
     p.set_date(when)
     p.set_header_list(OrderedDict({"Host": host, **headers}))
     creds = VolcCredentials(ak, sk, service, region, token or "")
-    return SignerV4.sign_only(p, creds).authorization
+    return str(SignerV4.sign_only(p, creds).authorization)
 
 
 def case(seed: int) -> dict:  # type: ignore[type-arg]
@@ -73,17 +80,48 @@ def case(seed: int) -> dict:  # type: ignore[type-arg]
 @pytest.mark.parametrize("seed", range(40))
 def test_identical_to_official_signer(seed: int) -> None:
     c = case(seed)
-    ours = signer.sign(c["method"], c["host"], "/", c["query"], c["headers"], c["body"], access_key=c["ak"],
-                       secret_key=c["sk"], session_token=c["token"], region=c["region"], now=c["when"])
+    ours = signer.sign(
+        c["method"],
+        c["host"],
+        "/",
+        c["query"],
+        c["headers"],
+        c["body"],
+        access_key=c["ak"],
+        secret_key=c["sk"],
+        session_token=c["token"],
+        region=c["region"],
+        now=c["when"],
+    )
     extra = {"X-Security-Token": c["token"]} if c["token"] else {}
-    want = official(c["method"], c["host"], c["query"], {**c["headers"], **extra}, c["body"], c["ak"], c["sk"],
-                    c["token"], c["region"], "rtc", c["when"].replace(tzinfo=None))
+    want = official(
+        c["method"],
+        c["host"],
+        c["query"],
+        {**c["headers"], **extra},
+        c["body"],
+        c["ak"],
+        c["sk"],
+        c["token"],
+        c["region"],
+        "rtc",
+        c["when"].replace(tzinfo=None),
+    )
     assert ours["Authorization"] == want
 
 
 def test_verify_roundtrip_and_tamper() -> None:
-    h = signer.sign("POST", "h:1", "/", {"Action": "A", "Version": "V"}, {"Content-Type": "application/json"}, b"{}",
-                    access_key="AK", secret_key="SK", region="cn-north-1")
+    h = signer.sign(
+        "POST",
+        "h:1",
+        "/",
+        {"Action": "A", "Version": "V"},
+        {"Content-Type": "application/json"},
+        b"{}",
+        access_key="AK",
+        secret_key="SK",
+        region="cn-north-1",
+    )
     auth = signer.parse_authorization(h["Authorization"])
     assert auth is not None and auth.access_key == "AK" and auth.service == "rtc"
     lower = {k.lower(): v for k, v in h.items()}

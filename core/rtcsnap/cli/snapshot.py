@@ -7,6 +7,7 @@ OpenAPI credentials: ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_T
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,6 @@ from rtcsnap.errors import ValidationError
 from rtcsnap.models import ApiVersion, StartSnapshotRequest
 from rtcsnap.openapi.client import SignedRequest, SnapshotClient
 from rtcsnap.storage import resolve
-from rtcsnap.target import StorageTarget
 
 F = Callable[..., Any]
 
@@ -96,6 +96,15 @@ def _dry(req: SignedRequest) -> None:
     print(req.describe())
 
 
+def _warn_prefix(prefix: str) -> None:
+    """One line on stderr: a prefix in --storage does not reach RTC (StorageConfig has no such field)."""
+    print(
+        f"warning: prefix {prefix!r} is not sent: StorageConfig has no prefix field, so RTC writes under "
+        "its own key layout at the bucket root (the prefix still scopes ls/download)",
+        file=sys.stderr,
+    )
+
+
 @app.command("start")
 @task_options
 @click.option(
@@ -146,31 +155,37 @@ def start_cmd(
     timeout: float,
     dry_run: bool,
 ) -> None:
-    """StartSnapshot: screenshot streams of a room every --interval seconds into --storage."""
+    """StartSnapshot: screenshot streams of a room every --interval seconds into --storage.
+
+    The target itself goes to the client (`storage=`), so --verify-storage probes exactly it,
+    endpoint and options included, not a target rebuilt from the StorageConfig.
+    """
     from rtcsnap.cli.storage import _target
 
-    provider, target = resolve(_target(storage, storage_access_key, storage_secret_key), manager())
+    target = _target(storage, storage_access_key, storage_secret_key)
+    provider, resolved = resolve(target, manager())
     image = {
         k: v
         for k, v in (("format", image_format), ("width", width), ("height", height), ("interval", interval))
         if v is not None
     }
-    fields: dict[str, Any] = {
-        **_ids(app_id, business_id, room_id, task_id),
-        "storage_config": provider.storage_config(target),
-    }
+    fields: dict[str, Any] = _ids(app_id, business_id, room_id, task_id)
     if streams:
         fields["target_streams"] = _streams(streams)
     if max_idle_time is not None:
         fields["max_idle_time"] = max_idle_time
     if image:
         fields["image_config"] = image
-    request = StartSnapshotRequest(api_version=ApiVersion(api_version), **fields)
+    # validated here, before anything is sent or printed: a usage error stays one line on stderr
+    request = StartSnapshotRequest(
+        api_version=ApiVersion(api_version), storage_config=provider.storage_config(resolved), **fields
+    )
+    if resolved.prefix:
+        _warn_prefix(resolved.prefix)
     with _client(endpoint, region, api_version, timeout) as client:
         if dry_run:
             return _dry(client.prepare("StartSnapshot", request))
-        verify: bool | StorageTarget = target if verify_storage else False
-        result = client.start(request, verify_storage=verify)
+        result = client.start(storage=resolved, verify_storage=verify_storage, **fields)
     note = " (the task was already running; nothing changed)" if result.outcome == "already_started" else ""
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id}{note} RequestId={result.request_id}")
 

@@ -1,9 +1,17 @@
 """`Emulator`: the local snapshot OpenAPI as one ASGI app plus the state tests drive.
 
-A request goes: route (Action/Version/method) -> injected failure -> gateway (signature,
-policy, quota) -> handler -> envelope, and optionally loses its response afterwards. State
-lives on the object (`registry`, `faults`), never in module globals, so emulators are
-independent and a test can throw one away.
+A request goes: size check (declared Content-Length) -> route (Action/Version/method) ->
+injected failure -> gateway, header half (Authorization, X-Date, service, key, STS token) ->
+body, read capped and with a deadline -> gateway, signature over that body -> IAM policy ->
+body syntax (JSON) -> quota -> handler (AppId, app state, model rules) -> envelope, and
+optionally loses its response afterwards (docs/assumptions.md A17, A19, A20). State lives on
+the object (`registry`, `faults`), never in module globals, so emulators are independent and a
+test can throw one away.
+
+A plain ASGI callable rather than a Starlette application: every method and path must get the
+JSON envelope (a router answers TRACE or PROPFIND with a plain-text 405), the body must be read
+under our limits, and a client that hangs up mid-request is an outcome to count, not an
+exception for the server to log as a crash.
 """
 
 from __future__ import annotations
@@ -12,11 +20,11 @@ import logging
 import time
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
 
+from rtcsnap.emulator.body import BodyReader, ClientGone, check_declared
 from rtcsnap.emulator.config import Clock, EmulatorConfig
 from rtcsnap.emulator.drop import DroppedResponse, quiet_uvicorn_drops
 from rtcsnap.emulator.envelope import (
@@ -34,12 +42,10 @@ from rtcsnap.emulator.gateway import Gateway, SignedRequest, first, resolve
 from rtcsnap.emulator.handlers import Call, Handlers
 from rtcsnap.emulator.quota import QuotaLimiter
 from rtcsnap.emulator.registry import TaskObserver, TaskRegistry
+from rtcsnap.emulator.validation import json_body
 from rtcsnap.models import ApiVersion
 
 log = logging.getLogger(__name__)
-
-# Every method reaches the endpoint: a wrong one is InvalidActionOrVersion, not a bare 405.
-_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 class Emulator:
@@ -62,7 +68,6 @@ class Emulator:
         self.gateway = Gateway(config, self.auth_clock, self.quota)
         self.handlers = Handlers(config, self.registry)
         self._request_ids = RequestIds()
-        self.app = Starlette(routes=[StarletteRoute("/{path:path}", self._endpoint, methods=_METHODS)])
         quiet_uvicorn_drops()
 
     def add_observer(self, observer: TaskObserver) -> None:
@@ -77,7 +82,28 @@ class Emulator:
         self.faults.clear()
         self.quota.clear()
 
-    async def _endpoint(self, request: Request) -> Response:
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 entry point (HTTP only; there is no lifespan or websocket here)."""
+        if scope["type"] != "http":
+            return
+        request = Request(scope)
+        reader = BodyReader(
+            receive, request.headers, limit=self.config.max_body_bytes, timeout=self.config.body_timeout
+        )
+        try:
+            response = await self._respond(request, reader)
+        except ClientGone:
+            return  # nobody to answer; uvicorn stays quiet for a disconnected client
+        except Exception:
+            log.exception("emulator failed on %s %s", request.method, request.url.path)
+            meta = metadata(self._request_ids.new(self.clock()), "", "", self.config.region)
+            err = ApiError("InternalError", "The emulator failed to process the request.")
+            response = json_response(error_body(meta, err), err.entry.http_status)
+        if reader.unread:  # an unread body cannot be skipped safely: this connection is done
+            response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request, reader: BodyReader) -> Response:
         arrival = self.clock()
         query: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
@@ -86,28 +112,38 @@ class Emulator:
         self.faults.arrived(action)
         meta = metadata(self._request_ids.new(arrival), action, version, self.config.region)
         try:
-            body, status = success_body(meta, await self._process(request, query, arrival)), 200
+            body, status = success_body(meta, await self._process(request, reader, query, arrival)), 200
             code = SUCCESS
         except ApiError as err:
             body, status, code = error_body(meta, err), self._status(err, version), err.code
+        except ClientGone:
+            self.faults.abandon(action)
+            raise
         drop = bool(action) and self.faults.take_drop(action)
         self.faults.answered(action, code, dropped=drop)
         if drop:
             return DroppedResponse(encode(body), status_code=status, media_type=JSON)
         return json_response(body, status)
 
-    async def _process(self, request: Request, query: dict[str, list[str]], arrival: float) -> Any:
+    async def _process(
+        self, request: Request, reader: BodyReader, query: dict[str, list[str]], arrival: float
+    ) -> Any:
+        check_declared(request.headers, reader.limit)
         route = resolve(request.method, request.url.path, query)
         failure = self.faults.take_failure(route.action.name)
         if failure is not None:
             raise failure
-        body = await request.body()
-        signed = SignedRequest(request.method, request.url.path, query, dict(request.headers), body)
-        caller = self.gateway.authenticate(signed)
+        headers = dict(request.headers)
+        claim = self.gateway.identify(headers)
+        body = await reader.read()
+        signed = SignedRequest(request.method, request.url.path, query, headers, body)
+        caller = self.gateway.verify(claim, signed)
         self.gateway.authorize(caller, route)
+        # Syntax before the quota: a body the service cannot even parse is not counted (A20).
+        data = json_body(body) if route.action.method == "POST" else None
         self.gateway.throttle(caller, route, arrival)
         try:
-            return self.handlers(Call(route, caller, query, body))
+            return self.handlers(Call(route, caller, query, body, data))
         except ApiError:
             raise
         except Exception:

@@ -11,7 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rtcsnap import secrets
 from rtcsnap.openapi import api
+
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body accepted (real bodies are under 4 KiB); larger is 413 RequestEntityTooLarge."""
+BODY_TIMEOUT = 10.0
+"""Seconds a request body may take to arrive once its head is in; slower is 408 RequestTimeout."""
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like `time.time`; injectable so tests never sleep."""
@@ -53,9 +59,13 @@ class AppConfig:
 
 @dataclass
 class EmulatorConfig:
-    """The emulated account data. Only `keys` is required; empty `apps` accepts any AppId."""
+    """The emulated account data. Only `keys` is required; empty `apps` accepts any AppId.
 
-    keys: dict[str, str]
+    Secret keys and session tokens are left out of the repr and registered with
+    `rtcsnap.secrets`, so neither a config dump nor a log line can show them.
+    """
+
+    keys: dict[str, str] = field(repr=False)
     """Access key -> secret key."""
     region: str = "cn-north-1"
     apps: dict[str, AppConfig] = field(default_factory=dict)
@@ -65,7 +75,7 @@ class EmulatorConfig:
     accounts: dict[str, str] = field(default_factory=dict)
     """Access key -> account id (sub-users of one account). Unlisted keys are their own account.
     Quotas are counted per account (spec §1.1), apps are owned by a key or an account."""
-    sessions: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict, repr=False)
     """Access key -> STS session token that key must send (signed) as X-Security-Token."""
     qps: dict[str, int] = field(default_factory=dict)
     """Per-action quota overrides; the rest come from `rtcsnap.openapi.api.ACTIONS`."""
@@ -75,15 +85,22 @@ class EmulatorConfig:
     """Answer 2022-06-01 errors with HTTP 200 + Error (the old documented behaviour, spec §5.5)."""
     task_window_hours: float = 72.0
     """GetSnapshotTask finds only tasks started this recently (spec §6.3)."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    """Request bodies above this many bytes are refused unread (413) or cut off when streamed."""
+    body_timeout: float = BODY_TIMEOUT
+    """Seconds the whole request body may take to arrive (a slow-body connection is answered 408)."""
 
     def __post_init__(self) -> None:
         if not self.keys:
             raise ValueError("EmulatorConfig.keys needs at least one access key")
+        secrets.register(*self.keys.values(), *self.sessions.values())
         unknown = (set(self.qps) | {a for s in self.policies.values() for a in s}) - set(api.ACTIONS)
         if unknown:
             raise ValueError(f"unknown action(s) in qps/policies: {sorted(unknown)}")
         if any(q < 0 for q in self.qps.values()):
             raise ValueError("qps must be >= 0")
+        if self.max_body_bytes < 1 or not self.body_timeout > 0:
+            raise ValueError("max_body_bytes must be >= 1 and body_timeout > 0")
 
     def quota(self, action: str) -> int:
         return self.qps.get(action, api.ACTIONS[action].qps)
@@ -95,4 +112,4 @@ class EmulatorConfig:
         return app.owner is None or app.owner in (access_key, self.account_of(access_key))
 
 
-__all__ = ["AppConfig", "Clock", "EmulatorConfig", "ManualClock"]
+__all__ = ["BODY_TIMEOUT", "MAX_BODY_BYTES", "AppConfig", "Clock", "EmulatorConfig", "ManualClock"]

@@ -3,6 +3,7 @@
     emulator.faults.fail("StartSnapshot", "InternalError", times=2)   # 2 x HTTP 500 / CodeN 100014
     emulator.faults.drop_after_commit("StartSnapshot")                # task starts, response is lost
     assert emulator.faults.count("StartSnapshot", "OK") == 1
+    emulator.faults.wait_for(lambda f: f.abandoned["StopSnapshot"] == 1)  # the server got there
 
 `fail` answers before anything else happens (no signature check, no quota, no state change);
 `drop_after_commit` lets the request run completely, then loses its response. Each rule applies
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,6 +45,8 @@ class Faults:
         self._requests: Counter[str] = Counter()
         self._outcomes: Counter[tuple[str, str]] = Counter()
         self._dropped: Counter[str] = Counter()
+        self._abandoned: Counter[str] = Counter()
+        self._changed = threading.Condition()
 
     # ------------------------------------------------------------------ arming
 
@@ -68,6 +72,7 @@ class Faults:
             self._requests.clear()
             self._outcomes.clear()
             self._dropped.clear()
+            self._abandoned.clear()
 
     def _add(self, rule: _Rule) -> None:
         if rule.action not in api.ACTIONS:
@@ -97,6 +102,21 @@ class Faults:
         with self._lock:
             return Counter(self._dropped)
 
+    @property
+    def abandoned(self) -> Counter[str]:
+        """Requests whose client disconnected before sending all of it (never answered), by action."""
+        with self._lock:
+            return Counter(self._abandoned)
+
+    def wait_for(self, predicate: Callable[[Faults], bool], timeout: float = 5.0) -> bool:
+        """Block until `predicate(self)` holds, re-checked whenever a request ends; False on timeout.
+
+        How a test waits for the server side of a request it cannot see end (a dropped
+        connection, an abandoned upload) without sleeping.
+        """
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout)
+
     def count(self, action: str = "*", code: str = "*") -> int:
         """Requests of `action` answered with `code` ("*" = any; "OK" = success)."""
         with self._lock:
@@ -113,6 +133,16 @@ class Faults:
             self._outcomes[(action, code)] += 1
             if dropped:
                 self._dropped[action] += 1
+        self._notify()
+
+    def abandon(self, action: str) -> None:
+        with self._lock:
+            self._abandoned[action] += 1
+        self._notify()
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
 
     def take_failure(self, action: str) -> ApiError | None:
         rule = self._take("fail", action)

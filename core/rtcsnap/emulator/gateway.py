@@ -4,6 +4,11 @@ Checks run in the order a real gateway applies them (cheapest and most basic fir
 answering with its documented gateway code, so a client sees the same first error for the
 same broken request. Signature verification is `rtcsnap.openapi.signer.verify`, the inverse of
 the signer the client uses, and is proven against the official SDK signer in the tests.
+
+Authentication comes in two halves because the signature covers the body's hash: everything
+the headers alone can decide (`identify`) runs before a byte of the body is read, so an
+unsigned or unknown-key request is refused without reading its body; the signature itself
+(`verify`) is then checked over the body as read, capped, and never JSON-parsed before that.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rtcsnap.emulator.config import Clock, EmulatorConfig
@@ -47,6 +52,15 @@ class Caller:
     access_key: str
     account: str
     session_token: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who the headers say signed the request: everything but the signature itself is checked."""
+
+    auth: signer.Authorization
+    secret: str = field(repr=False)
+    session_token: str | None = field(repr=False)
 
 
 def first(query: Mapping[str, Sequence[str]], name: str) -> str:
@@ -87,7 +101,12 @@ class Gateway:
         self.quota = quota
 
     def authenticate(self, req: SignedRequest) -> Caller:
-        value = req.headers.get("authorization", "").strip()
+        """Both halves at once, for a request whose body is already in hand."""
+        return self.verify(self.identify(req.headers), req)
+
+    def identify(self, headers: Mapping[str, str]) -> Claim:
+        """The header-only checks, in gateway order, up to (not including) the signature."""
+        value = headers.get("authorization", "").strip()
         if not value:
             raise ApiError("MissingAuthenticationToken", "Request is missing the Authorization header.")
         auth = signer.parse_authorization(value)
@@ -97,7 +116,7 @@ class Gateway:
                 "The Authorization header is malformed or carries no signature "
                 "(expected 'HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...').",
             )
-        x_date = req.headers.get("x-date", "").strip()
+        x_date = headers.get("x-date", "").strip()
         if not x_date:
             raise ApiError("MissingRequestInfo", "Request is missing the X-Date header.")
         self._check_time(x_date)
@@ -109,9 +128,14 @@ class Gateway:
         secret = self.config.keys.get(auth.access_key)
         if secret is None:
             raise ApiError("InvalidAccessKey", f"The access key {auth.access_key} does not exist.")
-        token = self._check_session(auth, req.headers)
-        self._check_signature(auth, secret, req)
-        return Caller(auth.access_key, self.config.account_of(auth.access_key), token)
+        token = self._check_session(auth, headers)
+        return Claim(auth, secret, token)
+
+    def verify(self, claim: Claim, req: SignedRequest) -> Caller:
+        """The signature over the request as received (body included); then the caller is known."""
+        self._check_signature(claim.auth, claim.secret, req)
+        access_key = claim.auth.access_key
+        return Caller(access_key, self.config.account_of(access_key), claim.session_token)
 
     def _check_time(self, x_date: str) -> None:
         when = _parse_x_date(x_date)
@@ -182,4 +206,4 @@ class Gateway:
             )
 
 
-__all__ = ["Caller", "Gateway", "Route", "SignedRequest", "resolve"]
+__all__ = ["Caller", "Claim", "Gateway", "Route", "SignedRequest", "resolve"]

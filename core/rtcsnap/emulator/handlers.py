@@ -36,6 +36,8 @@ class Call:
     caller: Caller
     query: Mapping[str, Sequence[str]]
     body: bytes
+    data: Mapping[str, Any] | None = None
+    """The body already parsed as a JSON object (the app parses before the quota); None: parse here."""
 
     @property
     def version(self) -> ApiVersion:
@@ -105,8 +107,8 @@ class Handlers:
                 f"The snapshot service is not enabled for AppId {app_id}; enable it in the console first.",
             )
 
-    def _body(self, call: Call) -> dict[str, Any]:
-        data = json_body(call.body)
+    def _body(self, call: Call) -> Mapping[str, Any]:
+        data = json_body(call.body) if call.data is None else call.data
         self.check_app(call.caller, app_id_of(data))
         return data
 

@@ -6,24 +6,97 @@
 The socket is bound before uvicorn starts, so `url` is known (port 0 = any free port) and the
 first request can never race the startup. The served emulator can be swapped (`emulator`
 setter): one server can host a fresh emulator per test.
+
+Connections that hold the server without finishing a request are closed: uvicorn only times
+out a connection that is idle *after* a response, so a client that connects and sends nothing,
+or sends its request head one byte at a time, would hold its connection forever. The protocol
+here gives every request head `HEADER_TIMEOUT` seconds from the moment the connection is ready
+for it (connected, or the previous response sent), and idle keep-alive connections
+`KEEP_ALIVE_TIMEOUT`; slow *bodies* are the app's business (`EmulatorConfig.body_timeout`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+import h11
 import uvicorn
 from starlette.types import Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from rtcsnap.emulator.app import Emulator
 from rtcsnap.emulator.config import EmulatorConfig
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a request head (request line + headers) may take, counted from when the connection is
+ready for it; idle new connections are covered by it too."""
+KEEP_ALIVE_TIMEOUT = 5.0
+"""Seconds an idle keep-alive connection stays open after a response (uvicorn's default)."""
+
+
+class _TimedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on every request head (see the module docstring)."""
+
+    header_timeout = HEADER_TIMEOUT
+    keep_alive_timeout = KEEP_ALIVE_TIMEOUT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeout_keep_alive = self.keep_alive_timeout  # type: ignore[assignment]  # float is fine
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the head is in (or the connection is done)
+            self._cancel_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol(
+    header_timeout: float = HEADER_TIMEOUT, keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT
+) -> type[asyncio.Protocol]:
+    """The uvicorn HTTP protocol class with these connection timeouts (seconds)."""
+    if not (header_timeout > 0 and keep_alive_timeout > 0):
+        raise ValueError("header_timeout and keep_alive_timeout must be > 0")
+    return type(
+        "TimedH11Protocol",
+        (_TimedH11Protocol,),
+        {"header_timeout": header_timeout, "keep_alive_timeout": keep_alive_timeout},
+    )
 
 
 class _Server(uvicorn.Server):
@@ -53,10 +126,17 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(app: Callable[..., Any], *, access_log: bool, log_level: str | None) -> uvicorn.Config:
+def _uvicorn_config(
+    app: Callable[..., Any],
+    *,
+    access_log: bool,
+    log_level: str | None,
+    header_timeout: float = HEADER_TIMEOUT,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
-        http="h11",
+        http=protocol(header_timeout, keep_alive_timeout),
         interface="asgi3",
         lifespan="off",
         access_log=access_log,
@@ -69,10 +149,20 @@ def _uvicorn_config(app: Callable[..., Any], *, access_log: bool, log_level: str
 class EmulatorServer:
     """uvicorn in a daemon thread serving `emulator` on `host`:`port` (0 = a free port)."""
 
-    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        header_timeout: float = HEADER_TIMEOUT,
+        keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+    ) -> None:
         self._emulator = emulator
         self._host = host
         self._port = port
+        self._timeouts = {"header_timeout": header_timeout, "keep_alive_timeout": keep_alive_timeout}
+        protocol(header_timeout, keep_alive_timeout)  # validate now, not in the server thread
         self._sock: socket.socket | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -106,7 +196,7 @@ class EmulatorServer:
         if self._thread is not None:
             raise RuntimeError("EmulatorServer is already started")
         self._sock = _bind(self._host, self._port)
-        self._server = _Server(_uvicorn_config(self._app, access_log=False, log_level=None))
+        self._server = _Server(_uvicorn_config(self._app, access_log=False, log_level=None, **self._timeouts))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, name="rtcsnap-emulator", daemon=True
         )
@@ -158,7 +248,7 @@ def serve(
         emulator.app,
         host=host,
         port=port,
-        http="h11",
+        http=protocol(),
         interface="asgi3",
         lifespan="off",
         access_log=access_log,
@@ -166,4 +256,4 @@ def serve(
     )
 
 
-__all__ = ["EmulatorServer", "serve"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "EmulatorServer", "protocol", "serve"]

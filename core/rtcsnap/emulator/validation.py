@@ -1,13 +1,21 @@
 """Request bodies and queries -> request models, failures -> the documented business codes.
 
-Parsing uses the shared models in lenient mode for the request's version, which is the
-server's documented reset-to-default behaviour (spec §2.1, docs/assumptions.md A7); whatever
-lenient mode cannot repair becomes the most specific code the error catalogue has.
+Parsing uses the shared models in lenient mode for the request's version: 2022-06-01 resets
+invalid optional values to their defaults (spec §2.1), 2023-11-01 rejects them (spec §9 #7,
+confirmed; the retired A7). Whatever lenient mode cannot repair becomes the most specific code
+the error catalogue has.
+
+Every body problem is a 400 with a documented code, never a 500 (the client retries 500s, so
+a 500 for a broken body would be a retry storm): `json_body` refuses what Python's `json`
+would otherwise accept or choke on — other encodings than UTF-8, NaN/Infinity and numbers that
+overflow a float, lone surrogates (unencodable, so they would fail later when echoed), ints
+over Python's 4,300-digit limit, and nesting deeper than `MAX_DEPTH` (a recursion bomb).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -25,19 +33,74 @@ _EMPTY_RULES = ("is required", "must not be empty")
 # Lenient repairs are reported as warnings attributed to this module: in a server they are noise.
 _QUIET = ("ignore", None, RtcSnapLenientWarning, re.compile(re.escape(__name__)), 0)
 
+MAX_DEPTH = 32
+"""Deepest nesting of arrays/objects accepted; real bodies nest 4 deep."""
+_TOKENS = re.compile(r'\\.|["\[\]{}]', re.DOTALL)  # escape pairs, quotes, brackets: one linear pass
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unmarshal(why: str) -> ApiError:
+    return ApiError("InvalidParameter.Unmarshal", f"The request body is not valid JSON: {why}.")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]}{'...' if len(text) > 20 else ''} is out of range")
+    return value
+
+
+def _depth(text: str) -> int:
+    """Deepest bracket nesting outside string literals, in linear time (no regex backtracking).
+
+    Skipped unless the body has more brackets than `MAX_DEPTH` at all, so real bodies pay two
+    `str.count` calls.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = False
+    for m in _TOKENS.finditer(text):
+        token = m.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or token[0] == "\\":
+            continue
+        elif token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
 
 def json_body(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or BodyIsEmpty / Unmarshal."""
+    """The body as a JSON object, or BodyIsEmpty / Unmarshal (never another exception)."""
     if not body:
         raise ApiError("InvalidParameter.BodyIsEmpty", "The request body is empty.")
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")  # strict: json.loads(bytes) would also take UTF-16/32 and surrogates
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter.Unmarshal", "The request body is not UTF-8.") from None
+    if _depth(text) > MAX_DEPTH:
+        raise _unmarshal(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise ApiError(
-            "InvalidParameter.Unmarshal", f"The request body is not valid JSON: {exc.msg}."
-        ) from None
+        raise _unmarshal(exc.msg) from None
+    except RecursionError:
+        raise _unmarshal(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # int over 4300 digits, NaN/Infinity, float overflow
+        raise _unmarshal(str(exc).split(":")[0]) from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _unmarshal("a \\u escape is a lone UTF-16 surrogate") from None
     if not isinstance(data, dict):
         raise ApiError(
             "InvalidParameter.Unmarshal",

@@ -6,15 +6,28 @@ transport errors, 5xx and throttling are retried with full-jitter backoff (never
 a StartSnapshot retried after a lost response reports `already_started` instead of an error, and a
 StopSnapshot retried the same way reports `already_stopped`; each client owns its state (only the
 per-access-key rate limiter is shared, on purpose).
+
+Bounded in time whatever the server does: httpx's `timeout` is per socket operation (a server
+dripping a byte every half second never trips it), so each attempt also has an overall deadline
+(`attempt_timeout`, default 15 s) and each call a total one across its retries
+(`total_timeout`, default 60 s). A `Retry-After` on 429/503 is the minimum wait before the next
+attempt, capped at `RetryPolicy.retry_after_cap` (30 s); a wait that would end past the total
+deadline is not made, the error is raised at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
+import re
+import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -35,7 +48,8 @@ from rtcsnap.openapi.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERV
 from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.openapi.ratelimit import RateLimiter, shared_limiter
 from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
-from rtcsnap.retry import RetryPolicy
+from rtcsnap.openapi.transport import DeadlineTransport
+from rtcsnap.retry import RetryPolicy, set_retry_after
 from rtcsnap.target import Credentials, StorageTarget
 
 log = logging.getLogger(__name__)
@@ -49,6 +63,13 @@ MODELS: dict[str, type[RequestModel]] = {
     "GetSnapshotTask": GetSnapshotTaskRequest,
 }
 DEFAULT_TIMEOUT = 10.0
+"""Seconds, per socket operation (connect, each read, each write), as the official SDKs use."""
+DEFAULT_ATTEMPT_TIMEOUT = 15.0
+"""Seconds for one whole attempt (connect + request + complete response), whatever the pace."""
+DEFAULT_TOTAL_TIMEOUT = 60.0
+"""Seconds for one call across all its attempts and the waits between them."""
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+_DELTA_SECONDS = re.compile(r"\d{1,10}(?:\.\d{1,6})?")
 
 
 @dataclass
@@ -61,6 +82,23 @@ class _Attempts:
 @dataclass(frozen=True)
 class _Verify:
     target: StorageTarget
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """One attempt's deadline (a `time.monotonic()` instant) and what set it, for the message."""
+
+    at: float
+    what: str
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+    def describe(self) -> str:
+        return self.what
 
 
 @dataclass
@@ -86,23 +124,56 @@ def _resolve_endpoint(endpoint: str | None, region: str | None) -> tuple[str, st
     return endpoint.rstrip("/"), region or "cn-north-1"
 
 
+def _family_by_status(status: int) -> type[e.OpenAPIError]:
+    """What an answer means when nothing in it can be read (a proxy's HTML 429, a bare 502).
+
+    429 is throttling and 5xx a server failure, both worth a retry; any other 4xx is a refusal
+    a retry will not change; a 1xx-3xx without a readable envelope is a broken server.
+    """
+    if status == 429:
+        return e.ThrottledError
+    if 400 <= status < 500:
+        return e.OpenAPIError
+    return e.ServerError
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` value: delta-seconds or an HTTP-date; None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110: an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 def _error_from(meta: Mapping[str, Any], action: str, version: str, status: int) -> e.OpenAPIError:
     err = meta.get("Error") or {}
+    if not isinstance(err, Mapping):
+        err = {}
     code = str(err.get("Code") or "")
-    spec = codes.lookup(code) if code else None
-    family: type[e.OpenAPIError] = (
-        spec.family if spec else (e.ServerError if status >= 500 else e.OpenAPIError)
-    )
+    family = codes.family_for(code) if code else e.OpenAPIError
+    by_code = family is not e.OpenAPIError
+    if not by_code and status >= 400:  # no code, or one of an unknown family: the status decides
+        family = _family_by_status(status)
+    code_n = err.get("CodeN")
     exc = family(
         str(err.get("Message") or f"HTTP {status}"),
         code=code,
-        code_n=err.get("CodeN") or None,
+        code_n=code_n if isinstance(code_n, int) and code_n else None,
         request_id=str(meta.get("RequestId") or ""),
         action=action,
         version=version,
         http_status=status,
     )
-    if code:
+    if code and by_code:
         exc.retryable = code in codes.RETRYABLE
     return exc
 
@@ -123,11 +194,18 @@ class _ClientBase:
         retry: RetryPolicy | None = None,
         qps: Mapping[str, float] | None = None,
         share_rate_limit: bool = True,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
     ) -> None:
         self.credentials: Credentials = resolve_credentials(access_key, secret_key, session_token)
         self.endpoint, self.region = _resolve_endpoint(endpoint, region)
         self.api_version = self._version(api_version)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        for name, value in (("attempt_timeout", attempt_timeout), ("total_timeout", total_timeout)):
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise e.ConfigurationError(f"{name} must be a positive number of seconds (got {value!r})")
+        self.attempt_timeout = float(attempt_timeout)
+        self.total_timeout = float(total_timeout)
         self.retry = retry or RetryPolicy(attempts=5, base=0.2, cap=5.0)
         self._qps = {name: float((qps or {}).get(name, a.qps)) for name, a in ACTIONS.items()}
         self._own_limiters = None if share_rate_limit else {n: RateLimiter(q) for n, q in self._qps.items()}
@@ -216,15 +294,16 @@ class _ClientBase:
     def _parse(self, call: _Call, status: int, content: bytes) -> CallResult:
         try:
             doc = json.loads(content)
-            meta = doc["ResponseMetadata"]
-        except (ValueError, KeyError, TypeError):
-            family = e.ServerError if status >= 500 or status < 400 else e.OpenAPIError
-            raise family(
+            meta = doc["ResponseMetadata"] if isinstance(doc, dict) else None
+        except (ValueError, KeyError, TypeError, RecursionError):
+            meta = None
+        if not isinstance(meta, dict):
+            raise _family_by_status(status)(
                 f"not an OpenAPI response ({len(content)} bytes)",
                 action=call.action,
                 version=call.version,
                 http_status=status,
-            ) from None
+            )
         if meta.get("Error") or status >= 400:
             raise _error_from(meta, call.action, call.version, status)
         return CallResult(
@@ -235,11 +314,25 @@ class _ClientBase:
             doc.get("Result"),
         )
 
-    def _transport_error(self, call: _Call, exc: httpx.HTTPError) -> e.TransportError:
+    def _transport_error(self, call: _Call, exc: BaseException, attempt: _Budget) -> e.TransportError:
+        if attempt.expired():
+            return e.TransportError(
+                f"request timed out: no complete response within {attempt.describe()}",
+                action=call.action,
+                version=call.version,
+            )
         what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
         return e.TransportError(
             f"request {what}: {type(exc).__name__}", action=call.action, version=call.version
         )
+
+    def _budget(self, deadline: float) -> _Budget:
+        """This attempt's deadline: `attempt_timeout` from now, but never past the call's."""
+        now = time.monotonic()
+        attempt_at = now + self.attempt_timeout
+        if attempt_at <= deadline:
+            return _Budget(attempt_at, f"the {self.attempt_timeout:g} s attempt deadline")
+        return _Budget(deadline, f"the {self.total_timeout:g} s total deadline of the call")
 
     def _failed(self, call: _Call, exc: e.OpenAPIError) -> e.OpenAPIError:
         """Record a failed attempt; a transport error or 5xx may have reached the server."""
@@ -250,10 +343,13 @@ class _ClientBase:
         log.debug("%s %s attempt %d failed: %s", call.action, call.version, call.attempts.count, exc)
         return exc
 
-    def _checked(self, call: _Call, status: int, content: bytes) -> CallResult:
+    def _checked(self, call: _Call, resp: httpx.Response) -> CallResult:
+        status = resp.status_code
         try:
-            return self._parse(call, status, content)
+            return self._parse(call, status, resp.content)
         except e.OpenAPIError as exc:
+            if status in RETRY_AFTER_STATUSES and exc.retryable:
+                set_retry_after(exc, parse_retry_after(resp.headers.get("retry-after")))
             raise self._failed(call, exc) from None
 
     # -- operations (sans-I/O) -----------------------------------------------------------------
@@ -264,13 +360,17 @@ class _ClientBase:
     def _op_start(
         self,
         request: StartSnapshotRequest | None,
+        storage: StorageTarget | str | None,
         verify_storage: bool | StorageTarget,
         api_version: str | ApiVersion | None,
         fields: dict[str, Any],
     ) -> Generator[_Call | _Verify, Any, StartResult]:
+        target: StorageTarget | None = None
+        if storage is not None:
+            target, fields = self._with_storage(request, storage, verify_storage, fields)
         req, version = self._request(StartSnapshotRequest, request, api_version, fields)
         if verify_storage is not False:
-            self._require_fit((yield _Verify(self._storage_target(req, verify_storage))))
+            self._require_fit((yield _Verify(target or self._storage_target(req, verify_storage))))
         call = self._call("StartSnapshot", req, version)
         try:
             res: CallResult = yield call
@@ -341,9 +441,37 @@ class _ClientBase:
         req, version = self._request(MODELS[action], request, api_version, fields)
         return self.sign(self._call(action, req, version))
 
+    @staticmethod
+    def _with_storage(
+        request: StartSnapshotRequest | None,
+        storage: StorageTarget | str,
+        verify_storage: bool | StorageTarget,
+        fields: dict[str, Any],
+    ) -> tuple[StorageTarget, dict[str, Any]]:
+        """The resolved target and the fields with its StorageConfig.
+
+        Why the target and not only its StorageConfig: a StorageConfig has no endpoint, prefix or
+        options, so a target rebuilt from it (`Provider.target_for`) is not the one the caller
+        meant, and verifying it probes somewhere else.
+        """
+        if request is not None or "storage_config" in fields:
+            where = "in the request model" if request is not None else "as a keyword"
+            raise TypeError(
+                f"pass either storage= (a StorageTarget or URL) or storage_config ({where}), not both"
+            )
+        if isinstance(verify_storage, StorageTarget):
+            raise TypeError("with storage=, pass verify_storage=True: the storage target is the one verified")
+        if not isinstance(storage, StorageTarget | str):
+            raise TypeError(f"storage must be a StorageTarget or a URL string (got {type(storage).__name__})")
+        from rtcsnap.storage import resolve
+
+        provider, target = resolve(storage)
+        return target, {**fields, "storage_config": provider.storage_config(target)}
+
     def _storage_target(
         self, request: StartSnapshotRequest, verify_storage: bool | StorageTarget
     ) -> StorageTarget:
+        """The target to verify: the given one, else one rebuilt from the StorageConfig (no endpoint)."""
         if isinstance(verify_storage, StorageTarget):
             return verify_storage
         from rtcsnap.providers.manager import ProviderManager
@@ -357,12 +485,15 @@ class _ClientBase:
 
     @staticmethod
     def _require_fit(report: Any) -> None:
+        """Raise unless RTC could write there, naming the target tried (endpoint included) and why."""
         if not report.fit_for_rtc:
             reason = report.reason or e.Reason.OTHER
-            probe = report.probe("write")
+            failed = [p for p in report.probes if p.status == "failed"]
+            probe = next((p for p in failed if p.reason == reason), None) or report.probe("write")
             raise e.StorageError(
                 reason,
-                f"storage is not writable for RTC ({probe.detail or reason.describe}); StartSnapshot not sent",
+                f"{report.target} is not writable for RTC ({probe.capability} probe: "
+                f"{probe.detail or reason.describe}); StartSnapshot not sent",
                 provider=report.provider,
                 operation="verify",
             )
@@ -372,7 +503,11 @@ class SnapshotClient(_ClientBase):
     """Blocking client over `httpx.Client`. Use as a context manager or call `close()`."""
 
     def __init__(self, *args: Any, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+        """`transport` replaces the default `DeadlineTransport`; only that one enforces `attempt_timeout`."""
         super().__init__(*args, **kwargs)
+        if transport is None:
+            transport = DeadlineTransport()
+        self._deadlines = transport if isinstance(transport, DeadlineTransport) else None
         self._http = httpx.Client(
             timeout=self.timeout, transport=transport, headers={"Accept": "application/json"}
         )
@@ -388,20 +523,28 @@ class SnapshotClient(_ClientBase):
 
     def _send(self, call: _Call) -> CallResult:
         limiter = self.limiter(call.action)
+        deadline = time.monotonic() + self.total_timeout
 
         def attempt() -> CallResult:
             call.attempts.count += 1
             with limiter.acquire():
                 req = self.sign(call)
+                budget = self._budget(deadline)
                 try:
-                    resp = self._http.request(
-                        req.method, self._url(req), content=req.body or None, headers=req.headers
-                    )
+                    with self._bounded(budget):
+                        resp = self._http.request(
+                            req.method, self._url(req), content=req.body or None, headers=req.headers
+                        )
                 except httpx.HTTPError as exc:
-                    raise self._failed(call, self._transport_error(call, exc)) from None
-            return self._checked(call, resp.status_code, resp.content)
+                    raise self._failed(call, self._transport_error(call, exc, budget)) from None
+            return self._checked(call, resp)
 
-        return self.retry.call(attempt)
+        return self.retry.call(attempt, deadline=deadline)
+
+    def _bounded(self, budget: _Budget) -> contextlib.AbstractContextManager[None]:
+        if self._deadlines is None:
+            return contextlib.nullcontext()
+        return self._deadlines.deadline(budget.at)
 
     def _drive(self, op: Generator[_Call | _Verify, Any, T]) -> T:
         value: Any = None
@@ -426,12 +569,19 @@ class SnapshotClient(_ClientBase):
         self,
         request: StartSnapshotRequest | None = None,
         *,
+        storage: StorageTarget | str | None = None,
         verify_storage: bool | StorageTarget = False,
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StartResult:
-        """StartSnapshot; `verify_storage` (True, or the exact target) probes the write key first."""
-        return self._drive(self._op_start(request, verify_storage, api_version, fields))
+        """StartSnapshot.
+
+        `storage` (a target or URL) builds the StorageConfig through its provider and, with
+        `verify_storage=True`, is exactly what gets probed; it excludes `storage_config`.
+        Without it, `verify_storage` (True, or the exact target) probes a target rebuilt from
+        the StorageConfig, which knows no endpoint.
+        """
+        return self._drive(self._op_start(request, storage, verify_storage, api_version, fields))
 
     def update(
         self,
@@ -481,20 +631,23 @@ class AsyncSnapshotClient(_ClientBase):
 
     async def _send(self, call: _Call) -> CallResult:
         limiter = self.limiter(call.action)
+        deadline = time.monotonic() + self.total_timeout
 
         async def attempt() -> CallResult:
             call.attempts.count += 1
             with await limiter.acquire_async():
                 req = self.sign(call)
+                budget = self._budget(deadline)
                 try:
-                    resp = await self._http.request(
-                        req.method, self._url(req), content=req.body or None, headers=req.headers
-                    )
-                except httpx.HTTPError as exc:
-                    raise self._failed(call, self._transport_error(call, exc)) from None
-            return self._checked(call, resp.status_code, resp.content)
+                    async with asyncio.timeout(budget.left()):
+                        resp = await self._http.request(
+                            req.method, self._url(req), content=req.body or None, headers=req.headers
+                        )
+                except (httpx.HTTPError, TimeoutError) as exc:
+                    raise self._failed(call, self._transport_error(call, exc, budget)) from None
+            return self._checked(call, resp)
 
-        return await self.retry.acall(attempt)
+        return await self.retry.acall(attempt, deadline=deadline)
 
     async def _drive(self, op: Generator[_Call | _Verify, Any, T]) -> T:
         value: Any = None
@@ -519,11 +672,13 @@ class AsyncSnapshotClient(_ClientBase):
         self,
         request: StartSnapshotRequest | None = None,
         *,
+        storage: StorageTarget | str | None = None,
         verify_storage: bool | StorageTarget = False,
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StartResult:
-        return await self._drive(self._op_start(request, verify_storage, api_version, fields))
+        """See `SnapshotClient.start`; verification runs in a worker thread (storage SDKs block)."""
+        return await self._drive(self._op_start(request, storage, verify_storage, api_version, fields))
 
     async def update(
         self,

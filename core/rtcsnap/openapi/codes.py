@@ -2,7 +2,9 @@
 
 Shared by the client (classify an answer) and the emulator (produce one). The HTTP statuses of RTC
 business codes and the gateway FlowLimitExceeded CodeN are UNCONFIRMED (spec §9 #9, #10): they are
-guessed here, in this one table (docs/assumptions.md A9, A10).
+guessed here, in this one table (docs/assumptions.md A9, A10). So are the two front-door codes the
+spec does not list at all, `RequestEntityTooLarge` (413) and `RequestTimeout` (408), which the
+emulator answers for oversized and too-slow request bodies (A19).
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def _gw(
     code: str, n: int, status: int, family: type[e.OpenAPIError], meaning: str, confirmed: bool = True
 ) -> ErrorCode:
     return ErrorCode(code, n, status, family, meaning, confirmed)
+
+
+def _door(code: str, status: int, family: type[e.OpenAPIError], meaning: str) -> ErrorCode:
+    """Front-door rejections (UNCONFIRMED, A19): answered before the gateway looks further, no CodeN."""
+    return ErrorCode(code, None, status, family, meaning, confirmed=False)
 
 
 def _rtc(code: str, meaning: str) -> ErrorCode:
@@ -79,6 +86,8 @@ GATEWAY: dict[str, ErrorCode] = {
         _gw("InternalError", 100014, 500, e.ServerError, "gateway internal error"),
         _gw("InternalServiceTimeout", 100016, 504, e.ServerError, "backend timed out"),
         _gw("FlowLimitExceeded", 100018, 429, e.ThrottledError, "gateway flow limit", confirmed=False),
+        _door("RequestEntityTooLarge", 413, e.InvalidRequestError, "request body over the size limit"),
+        _door("RequestTimeout", 408, e.TransportError, "request body not received in time"),
     )
 }
 
@@ -114,8 +123,15 @@ BUSINESS: dict[str, ErrorCode] = {
 ALL: dict[str, ErrorCode] = {**GATEWAY, **BUSINESS}
 
 # Codes a retry may fix. TaskNumberOverLimit is a quota, not a rate: retrying soon will not help.
+# RequestTimeout: the body was too slow on the way in, a network condition a retry may not meet.
 RETRYABLE = frozenset(
-    {"FlowLimitExceeded", "FlowLimitExceeded.QPSOverLimit", "InternalError", "InternalServiceTimeout"}
+    {
+        "FlowLimitExceeded",
+        "FlowLimitExceeded.QPSOverLimit",
+        "InternalError",
+        "InternalServiceTimeout",
+        "RequestTimeout",
+    }
 ) | {c for c in BUSINESS if c.startswith("InternalError.")}
 
 

@@ -3,6 +3,9 @@
 explicit arguments → ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) →
 ``~/.volc/credentials`` (INI, ``[default] access_key_id / secret_access_key``) → ``~/.volc/config``
 (JSON ``{"ak": …, "sk": …}``), as `volcengine.base.Service.init` reads them.
+
+Whatever the source, the secret key and session token are registered with `rtcsnap.secrets`, so
+log redaction masks them wherever they might be echoed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from rtcsnap import secrets
 from rtcsnap.errors import ConfigurationError
 from rtcsnap.target import Credentials
 
@@ -45,6 +49,14 @@ def from_files(home: Path | None = None) -> Credentials | None:
 def resolve_credentials(
     access_key: str | None = None, secret_key: str | None = None, session_token: str | None = None
 ) -> Credentials:
+    """The OpenAPI credentials from the first source that has them, registered as secrets."""
+    creds = _resolve(access_key, secret_key, session_token)
+    token = creds.session_token.get_secret_value() if creds.session_token is not None else None
+    secrets.register(creds.secret_key.get_secret_value(), token)
+    return creds
+
+
+def _resolve(access_key: str | None, secret_key: str | None, session_token: str | None) -> Credentials:
     if access_key or secret_key:
         if not (access_key and secret_key):
             raise ConfigurationError("credentials: give both access_key and secret_key")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rtcsnap.models import SECRET_MASK, SnapshotTask
 from rtcsnap.models.requests import RequestModel
+
+_SIGNATURE = re.compile(r"(Signature=)[^,\s]+")
+_SECRET_HEADERS = frozenset({"x-security-token"})
 
 
 @dataclass(frozen=True)
@@ -20,11 +24,42 @@ class SignedRequest:
     body: bytes
     request: RequestModel | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        """Safe for logs: body secrets, the session token and the signature masked.
+
+        The signature is masked too: with the headers it is a replayable credential until X-Date
+        expires (15 minutes), and a repr ends up in logs nobody meant to write.
+        """
+        headers = {k: self._masked_header(k, v, signature=True) for k, v in self.headers.items()}
+        return (
+            f"SignedRequest(method={self.method!r}, url={self.url!r}, headers={headers!r}, "
+            f"body={self._masked_body()!r})"
+        )
+
+    __str__ = __repr__
+
+    @staticmethod
+    def _masked_header(name: str, value: str, *, signature: bool) -> str:
+        if name.lower() in _SECRET_HEADERS:
+            return SECRET_MASK
+        if signature and name.lower() == "authorization":
+            return _SIGNATURE.sub(rf"\g<1>{SECRET_MASK}", value)
+        return value
+
+    def _masked_body(self) -> bytes:
+        """The body as sent, but with the request's secrets masked (unknown bodies: only their size)."""
+        if not self.body:
+            return b""
+        if self.request is None:
+            return f"<{len(self.body)} bytes>".encode()
+        wire = self.request.to_wire(mask_secrets=True)
+        return json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
+
     def describe(self) -> str:
         """Human dump with every secret masked (body secrets, session token); the signature is over `body`."""
         lines = [f"{self.method} {self.url}"]
         for k, v in self.headers.items():
-            lines.append(f"{k}: {SECRET_MASK if k.lower() == 'x-security-token' else v}")
+            lines.append(f"{k}: {self._masked_header(k, v, signature=False)}")
         if self.body and self.request is not None:
             lines += ["", json.dumps(self.request.to_wire(mask_secrets=True), indent=2, ensure_ascii=False)]
         return "\n".join(lines)

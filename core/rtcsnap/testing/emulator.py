@@ -28,6 +28,7 @@ from typing import Any, Self
 import httpx
 import pytest
 
+from rtcsnap import secrets as secret_registry
 from rtcsnap.emulator import Clock, Emulator, EmulatorConfig, EmulatorServer
 from rtcsnap.openapi import api, signer
 
@@ -45,7 +46,8 @@ class EmulatorClient:
     """Signs (with rtcsnap's V4 signer) and sends raw OpenAPI calls; returns httpx responses.
 
     Deliberately thin — no parsing, no retries — so tests see exactly what the emulator sent.
-    `now` supplies the signing time (default: wall clock).
+    `now` supplies the signing time (default: wall clock). Its secret key and token are
+    registered with `rtcsnap.secrets`, so the session-wide secret scan watches for them too.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class EmulatorClient:
         self.secret_key = secret_key
         self.region = region
         self.session_token = session_token
+        secret_registry.register(secret_key, session_token)
         self.now = now or (lambda: datetime.now(UTC))
         self._http = httpx.Client(timeout=timeout)
 
