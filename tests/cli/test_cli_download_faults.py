@@ -20,6 +20,7 @@ from rtcsnap.testing import new_bucket_name
 from tests.conftest import run_cli
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
     from rtcsnap.testing.s3server import LocalS3Server
 
 PART = 5 * 1024 * 1024
@@ -42,7 +43,7 @@ def seed(local_s3: LocalS3Server, bucket: str) -> dict[str, bytes]:
     for name in ("00mp-a", "00mp-b"):  # listed early, so their faults fire before the kill
         data = body(name, 2 * PART + 4321)
         up = s3.create_multipart_upload(Bucket=bucket, Key=f"room/{name}.jpg")
-        parts = []
+        parts: list[CompletedPartTypeDef] = []
         for n, start in enumerate(range(0, len(data), PART), start=1):
             r = s3.upload_part(
                 Bucket=bucket, Key=f"room/{name}.jpg", UploadId=up["UploadId"], PartNumber=n, Body=data[start : start + PART]

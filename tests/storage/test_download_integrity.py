@@ -24,6 +24,7 @@ from tests.storage.conftest import MakeTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
     from rtcsnap.testing.s3server import LocalS3Server
 
 FAST = RetryPolicy(attempts=4, base=0.001, cap=0.01)
@@ -37,7 +38,7 @@ def data(seed: str, size: int) -> bytes:
 
 def put_multipart(s3: S3Client, bucket: str, key: str, body: bytes, part: int = PART) -> str:
     up = s3.create_multipart_upload(Bucket=bucket, Key=key)
-    parts = []
+    parts: list[CompletedPartTypeDef] = []
     for n, start in enumerate(range(0, len(body), part), start=1):
         r = s3.upload_part(
             Bucket=bucket, Key=key, UploadId=up["UploadId"], PartNumber=n, Body=body[start : start + part]
