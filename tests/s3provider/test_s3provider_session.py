@@ -5,18 +5,32 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import pytest
 from rtcsnap.errors import Reason, StorageError
-from rtcsnap.providers.contract import CHUNK_SIZE, ObjectInfo
+from rtcsnap.providers.contract import CHUNK_SIZE, Checksum, ObjectInfo
 from rtcsnap.target import StorageTarget
 from rtcsnap.testing.s3server import LocalS3Server
 from rtcsnap_s3 import S3Provider
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
-def test_head_bucket(provider: S3Provider, target: StorageTarget) -> None:
+
+def test_head_bucket(provider: S3Provider, target: StorageTarget, server: LocalS3Server) -> None:
+    """One HEAD of the bucket and nothing else when it exists; BUCKET_MISSING when it does not."""
+    server.faults.clear()
     with provider.open(target) as session:
+        assert session.head_bucket() is None
+    assert server.faults.requests == {"HEAD": 1}
+    assert server.faults.count("HEAD", f"/{target.bucket}") == 1
+    missing = target.replace(bucket=f"{target.bucket}-gone")
+    with provider.open(missing) as session, pytest.raises(StorageError) as err:
         session.head_bucket()
+    assert (err.value.reason, err.value.operation) == (Reason.BUCKET_MISSING, "head_bucket")
+    assert server.faults.count("HEAD", f"/{missing.bucket}") == 1 and server.faults.count("GET") == 0
 
 
 def test_put_bytes_and_stream(provider: S3Provider, target: StorageTarget, server: LocalS3Server) -> None:
@@ -38,7 +52,8 @@ def test_put_sends_no_flexible_checksum(
 ) -> None:
     """anchors §2.3: botocore >= 1.36 adds CRC32 headers/trailers that OBS/TOS/MinIO reject."""
     seen: list[dict[str, str]] = []
-    with provider.open(target) as session:
+    session = provider.open(target)  # typed S3Session (Session.__enter__ is not Self)
+    with session:
         session.client.meta.events.register(
             "before-send.s3.PutObject", lambda request, **_: seen.append(dict(request.headers))
         )
@@ -137,21 +152,34 @@ def test_delete(provider: S3Provider, target: StorageTarget) -> None:
     assert err.value.reason == Reason.NOT_FOUND
 
 
+MD5 = "9e107d9d372bb6826bd81d3542a419d6"
+
+
 @pytest.mark.parametrize(
-    ("etag", "expected"),
+    ("etag", "stored", "expected"),
     [
-        ("9e107d9d372bb6826bd81d3542a419d6", ("md5", "9e107d9d372bb6826bd81d3542a419d6")),
-        ("9E107D9D372BB6826BD81D3542A419D6", ("md5", "9e107d9d372bb6826bd81d3542a419d6")),
-        ("9e107d9d372bb6826bd81d3542a419d6-3", None),  # multipart
-        ("abc", None),
-        (None, None),
+        (MD5, {}, Checksum("md5", MD5)),
+        (MD5.upper(), {}, Checksum("md5", MD5)),
+        ("abc", {}, None),
+        (None, {}, None),
+        (
+            MD5,
+            {"sha256": "c2hh", "crc32": "Y3JjMw=="},
+            Checksum("crc32", "Y3JjMw=="),
+        ),  # stored, cheapest first
+        (None, {"sha1": "c2hhMQ=="}, Checksum("sha1", "c2hhMQ==")),
     ],
 )
 def test_checksum(
-    provider: S3Provider, target: StorageTarget, etag: str | None, expected: tuple[str, str] | None
+    provider: S3Provider,
+    target: StorageTarget,
+    etag: str | None,
+    stored: dict[str, str],
+    expected: Checksum | None,
 ) -> None:
     with provider.open(target) as session:
-        assert session.checksum(ObjectInfo("k", 1, etag)) == expected
+        info = ObjectInfo("k", 1, etag, None, MappingProxyType(stored))
+        assert Checksum.of(session.checksum(info)) == expected
 
 
 def test_checksum_detects_corruption(
@@ -163,22 +191,27 @@ def test_checksum_detects_corruption(
         server.faults.corrupt("v.jpg")
         with session.get("snaps/v.jpg") as stream:
             got = stream.read()
-            algo, expected = session.checksum(stream.info) or ("", "")
-    assert algo == "md5" and len(got) == len(data)
-    assert hashlib.md5(got).hexdigest() != expected == hashlib.md5(data).hexdigest()
+            rule = Checksum.of(session.checksum(stream.info))
+    assert rule is not None and rule.algorithm == "md5" and len(got) == len(data)
+    assert hashlib.md5(got).hexdigest() != rule.value == hashlib.md5(data).hexdigest()
 
 
-def test_multipart_etag_has_no_checksum(
+def _plain_s3(server: LocalS3Server) -> S3Client:
+    """A writer that stores no flexible checksum, so only the ETag describes the bytes."""
+    return server.s3(request_checksum_calculation="when_required")
+
+
+def test_multipart_etag_checksum_names_the_part_size(
     provider: S3Provider, target: StorageTarget, server: LocalS3Server
 ) -> None:
-    s3 = server.s3()
+    s3 = _plain_s3(server)
     part = b"p" * (5 * 1024 * 1024)
     up = s3.create_multipart_upload(Bucket=target.bucket, Key="snaps/mp.jpg")
     etags = [
         s3.upload_part(
-            Bucket=target.bucket, Key="snaps/mp.jpg", UploadId=up["UploadId"], PartNumber=n, Body=part
+            Bucket=target.bucket, Key="snaps/mp.jpg", UploadId=up["UploadId"], PartNumber=n, Body=body
         )["ETag"]
-        for n in (1, 2)
+        for n, body in ((1, part), (2, b"tail"))
     ]
     s3.complete_multipart_upload(
         Bucket=target.bucket,
@@ -189,13 +222,32 @@ def test_multipart_etag_has_no_checksum(
     with provider.open(target) as session:
         (item,) = session.list_page("snaps/mp", None, 10).items
         assert item.etag is not None and item.etag.endswith("-2")
-        assert session.checksum(item) is None
+        assert Checksum.of(session.checksum(item)) == Checksum(
+            "md5-multipart", item.etag, {"part_size": len(part)}
+        )
 
 
-def test_sse_kms_object_offers_no_md5(provider: S3Provider, target: StorageTarget, server: LocalS3Server) -> None:
-    """SSE-KMS objects' ETags are not the MD5 of the bytes on AWS: the GET must not claim one."""
-    server.s3().put_object(Bucket=target.bucket, Key="snaps/kms.jpg", Body=b"x" * 10, ServerSideEncryption="aws:kms")
-    server.s3().put_object(Bucket=target.bucket, Key="snaps/plain.jpg", Body=b"x" * 10)
-    with provider.open(target) as session, session.get("snaps/kms.jpg") as kms, session.get("snaps/plain.jpg") as plain:
-        assert session.checksum(kms.info) is None
-        assert session.checksum(plain.info) == ("md5", "336311a016184326ddbdd61edd4eeb52")
+def test_sse_kms_object_offers_no_md5(
+    provider: S3Provider, target: StorageTarget, server: LocalS3Server
+) -> None:
+    """SSE-KMS objects' ETags are not the MD5 of the bytes on AWS: the GET must not claim one. A
+    stored checksum (of the plaintext) still counts."""
+    plain_writer, crc_writer = _plain_s3(server), server.s3()  # boto3's default stores a CRC32
+    plain_writer.put_object(
+        Bucket=target.bucket, Key="snaps/kms.jpg", Body=b"x" * 10, ServerSideEncryption="aws:kms"
+    )
+    crc_writer.put_object(
+        Bucket=target.bucket, Key="snaps/kms-crc.jpg", Body=b"x" * 10, ServerSideEncryption="aws:kms"
+    )
+    plain_writer.put_object(Bucket=target.bucket, Key="snaps/plain.jpg", Body=b"x" * 10)
+    with (
+        provider.open(target) as session,
+        session.get("snaps/kms.jpg") as kms,
+        session.get("snaps/kms-crc.jpg") as kms_crc,
+        session.get("snaps/plain.jpg") as plain,
+    ):
+        assert kms.info.etag is None and session.checksum(kms.info) is None
+        assert Checksum.of(session.checksum(kms_crc.info)) == Checksum("crc32", "jt9Hdw==")
+        assert Checksum.of(session.checksum(plain.info)) == Checksum(
+            "md5", "336311a016184326ddbdd61edd4eeb52"
+        )

