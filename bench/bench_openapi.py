@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import httpx
 from rtcsnap.errors import OpenAPIError
@@ -52,12 +53,14 @@ def start_emulator(port: int, qps: int) -> subprocess.Popen[bytes]:
     raise SystemExit("emulator did not start")
 
 
-def fields(i: int, run: str) -> dict[str, object]:
+def fields(i: int, run: str) -> dict[str, Any]:
     return {"app_id": "bench_app", "room_id": "room", "task_id": f"{run}-{i}", "storage_config": STORAGE}
 
 
 def bench_client(url: str, n: int, run: str) -> float:
-    with SnapshotClient(AK, SK, endpoint=url, api_version="2023-11-01", share_rate_limit=False, qps={"StartSnapshot": 1e9}) as c:
+    with SnapshotClient(
+        AK, SK, endpoint=url, api_version="2023-11-01", share_rate_limit=False, qps={"StartSnapshot": 1e9}
+    ) as c:
         c.start(**fields(-1, run))  # connection warm-up
         t0 = time.perf_counter()
         for i in range(n):
@@ -89,7 +92,10 @@ def bench_burst(url: str, seconds: float) -> tuple[float, int, int]:
     counts = {"ok": 0, "throttled": 0}
     lock = threading.Lock()
     # no retries: a QPSOverLimit answer must surface as an error, not be retried away
-    clients = [SnapshotClient(AK, SK, endpoint=url, api_version="2023-11-01", retry=RetryPolicy(attempts=1)) for _ in range(2)]
+    clients = [
+        SnapshotClient(AK, SK, endpoint=url, api_version="2023-11-01", retry=RetryPolicy(attempts=1))
+        for _ in range(2)
+    ]
 
     def worker(k: int) -> None:
         i = 0
@@ -147,7 +153,9 @@ def main() -> int:
     finally:
         emu.terminate()
         emu.wait()
-    print(f"rate limiter, {a.burst_seconds:.0f} s burst, 8 threads / 2 clients sharing one key, limit 150 QPS:")
+    print(
+        f"rate limiter, {a.burst_seconds:.0f} s burst, 8 threads / 2 clients sharing one key, limit 150 QPS:"
+    )
     print(f"  achieved {rate:.1f} QPS ({ok} calls), errors {throttled}   (target 145-150, 0 errors)")
     print(f"  python {sys.version.split()[0]}, {os.cpu_count()} cores")
     return 0

@@ -49,9 +49,20 @@ KEEP = (
     *(
         f"core/ReplaceComparisonOperator_{a}_{b}"
         for a, b in (
-            ("Eq", "NotEq"), ("NotEq", "Eq"), ("Is", "IsNot"), ("IsNot", "Is"), ("In", "NotIn"),
-            ("NotIn", "In"), ("Lt", "GtE"), ("GtE", "Lt"), ("Gt", "LtE"), ("LtE", "Gt"),
-            ("Lt", "LtE"), ("LtE", "Lt"), ("Gt", "GtE"), ("GtE", "Gt"),
+            ("Eq", "NotEq"),
+            ("NotEq", "Eq"),
+            ("Is", "IsNot"),
+            ("IsNot", "Is"),
+            ("In", "NotIn"),
+            ("NotIn", "In"),
+            ("Lt", "GtE"),
+            ("GtE", "Lt"),
+            ("Gt", "LtE"),
+            ("LtE", "Gt"),
+            ("Lt", "LtE"),
+            ("LtE", "Lt"),
+            ("Gt", "GtE"),
+            ("GtE", "Gt"),
         )
     ),
     "core/ReplaceBinaryOperator_Add_Sub",
@@ -76,7 +87,9 @@ KEEP_SET = frozenset(KEEP)
 def copy_tree(dest: Path) -> None:
     files = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout.split(b"\0")
     for name in filter(None, files):
         src = ROOT / os.fsdecode(name)
@@ -98,7 +111,7 @@ def config(work: Path, timeout: float) -> Path:
         f"timeout = {timeout}\n"
         "excluded-modules = []\n"
         f"test-command = {json.dumps(command)}\n"
-        "[cosmic-ray.distributor]\nname = \"local\"\n"
+        '[cosmic-ray.distributor]\nname = "local"\n'
     )
     return cfg
 
@@ -152,7 +165,9 @@ def main() -> int:
         minutes = (time.monotonic() - started) / 60
         report = subprocess.run(
             [str(Path(sys.executable).with_name("cr-report")), "--show-diff", "--show-pending", str(session)],
-            cwd=work, capture_output=True, text=True,
+            cwd=work,
+            capture_output=True,
+            text=True,
         ).stdout
         blocks = re.split(r"(?m)^(?=\[job-id\])", report)
         for block in blocks:

@@ -46,7 +46,11 @@ def seed(local_s3: LocalS3Server, bucket: str) -> dict[str, bytes]:
         parts: list[CompletedPartTypeDef] = []
         for n, start in enumerate(range(0, len(data), PART), start=1):
             r = s3.upload_part(
-                Bucket=bucket, Key=f"room/{name}.jpg", UploadId=up["UploadId"], PartNumber=n, Body=data[start : start + PART]
+                Bucket=bucket,
+                Key=f"room/{name}.jpg",
+                UploadId=up["UploadId"],
+                PartNumber=n,
+                Body=data[start : start + PART],
             )
             parts.append({"PartNumber": n, "ETag": r["ETag"]})
         s3.complete_multipart_upload(
@@ -60,7 +64,12 @@ def test_faults_then_sigkill_then_rerun_ends_byte_identical(local_s3: LocalS3Ser
     bucket = local_s3.create_bucket(new_bucket_name("acc"))
     objects = seed(local_s3, bucket)
     ak, sk = local_s3.admin_credentials
-    env = {"RTCSNAP_ACCESS_KEY": ak, "RTCSNAP_SECRET_KEY": sk, "HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null"}
+    env = {
+        "RTCSNAP_ACCESS_KEY": ak,
+        "RTCSNAP_SECRET_KEY": sk,
+        "HOME": "/nonexistent",
+        "AWS_CONFIG_FILE": "/dev/null",
+    }
     target = f"s3://{bucket}?region=us-east-1&endpoint={local_s3.endpoint}"
     dest = tmp_path / "evidence"
     f = local_s3.faults
@@ -84,8 +93,11 @@ def test_faults_then_sigkill_then_rerun_ends_byte_identical(local_s3: LocalS3Ser
         stderr=subprocess.DEVNULL,
     )
     try:
+
         def fired() -> bool:
-            return f.count("GET", stall) > 0 and all(f.count("GET", f"room/{k}.jpg") >= n for k, n in faulted.items())
+            return f.count("GET", stall) > 0 and all(
+                f.count("GET", f"room/{k}.jpg") >= n for k, n in faulted.items()
+            )
 
         deadline = time.monotonic() + 90
         while not fired() and time.monotonic() < deadline:  # wait on state, not time
@@ -104,7 +116,9 @@ def test_faults_then_sigkill_then_rerun_ends_byte_identical(local_s3: LocalS3Ser
         if p.is_file() and RESERVED not in p.relative_to(dest).parts
     }
     assert 0 < len(finals) < len(objects)
-    assert all(objects[k] == v for k, v in finals.items()), "nothing wrong under a final name, even when killed"
+    assert all(objects[k] == v for k, v in finals.items()), (
+        "nothing wrong under a final name, even when killed"
+    )
     assert stall not in finals
 
     r = run_cli("download", target, str(dest), "-j", "4", "--json", env=env)

@@ -28,7 +28,12 @@ def body(i: int) -> bytes:
 @pytest.fixture
 def creds(local_s3: LocalS3Server) -> dict[str, str]:
     ak, sk = local_s3.admin_credentials
-    return {"RTCSNAP_ACCESS_KEY": ak, "RTCSNAP_SECRET_KEY": sk, "HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null"}
+    return {
+        "RTCSNAP_ACCESS_KEY": ak,
+        "RTCSNAP_SECRET_KEY": sk,
+        "HOME": "/nonexistent",
+        "AWS_CONFIG_FILE": "/dev/null",
+    }
 
 
 @pytest.fixture
@@ -50,14 +55,25 @@ def test_verify_all_ok(local_s3, bucket, creds) -> None:
     r = run_cli("verify", url(local_s3, bucket), env=creds)
     assert r.returncode == 0, r.stdout + r.stderr
     rows = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()[1:7] if line.split()}
-    assert rows == {"capability": "status", "reachable": "ok", "write": "ok", "read": "ok", "list": "ok", "delete": "ok"}
+    assert rows == {
+        "capability": "status",
+        "reachable": "ok",
+        "write": "ok",
+        "read": "ok",
+        "list": "ok",
+        "delete": "ok",
+    }
     assert "fit for RTC (write): yes" in r.stdout and "fit for retrieval (read+list): yes" in r.stdout
     no_secret(r, creds["RTCSNAP_SECRET_KEY"])
 
 
 @pytest.mark.parametrize(
     ("case", "reason"),
-    [("bad_secret", "bad_secret"), ("unknown_key", "unknown_access_key"), ("missing_bucket", "bucket_missing")],
+    [
+        ("bad_secret", "bad_secret"),
+        ("unknown_key", "unknown_access_key"),
+        ("missing_bucket", "bucket_missing"),
+    ],
 )
 def test_verify_reports_three_distinct_reasons(local_s3, bucket, creds, case: str, reason: str) -> None:
     env = dict(creds)
@@ -78,7 +94,10 @@ def test_verify_reports_three_distinct_reasons(local_s3, bucket, creds, case: st
 def test_verify_write_only_key_is_fit_for_rtc_only(local_s3, bucket, creds) -> None:
     ak, sk = local_s3.create_user(
         f"writer-{bucket}",
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}]},
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}],
+        },
     )
     env = {**creds, "RTCSNAP_ACCESS_KEY": ak, "RTCSNAP_SECRET_KEY": sk}
     rtc = run_cli("verify", url(local_s3, bucket), "--for", "rtc", env=env)
@@ -95,23 +114,35 @@ def test_storage_config_masks_secrets_unless_asked(local_s3, bucket, creds) -> N
     wire = json.loads(r.stdout)
     assert wire == {
         "Type": 2,
-        "CustomConfig": {"Vendor": 0, "Region": 0, "Bucket": bucket, "AccessKey": "******", "SecretKey": "******"},
+        "CustomConfig": {
+            "Vendor": 0,
+            "Region": 0,
+            "Bucket": bucket,
+            "AccessKey": "******",
+            "SecretKey": "******",
+        },
     }
     no_secret(r, creds["RTCSNAP_SECRET_KEY"])
     shown = json.loads(
-        run_cli("storage-config", url(local_s3, bucket), "--show-secrets", env=creds, shows_secrets=True).stdout
+        run_cli(
+            "storage-config", url(local_s3, bucket), "--show-secrets", env=creds, shows_secrets=True
+        ).stdout
     )
     assert shown["CustomConfig"]["SecretKey"] == creds["RTCSNAP_SECRET_KEY"]
 
 
 def test_storage_config_validation_error_is_one_line_exit_2(local_s3, bucket, creds) -> None:
-    r = run_cli("storage-config", f"s3://{bucket}?region=eu-central-1", env=creds)  # code 7: unsupported by RTC
+    r = run_cli(
+        "storage-config", f"s3://{bucket}?region=eu-central-1", env=creds
+    )  # code 7: unsupported by RTC
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "Region" in r.stderr, r.stderr
     r = run_cli("storage-config", f"s3://{bucket}?regoin=us-east-1", env=creds)
     assert r.returncode == 2 and "regoin" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = run_cli("download", env=creds)
-    assert r.returncode == 2 and r.stderr.startswith("usage error:") and len(r.stderr.strip().splitlines()) == 1
+    assert (
+        r.returncode == 2 and r.stderr.startswith("usage error:") and len(r.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_debug_shows_traceback(local_s3, bucket, creds) -> None:
@@ -148,7 +179,9 @@ def test_download_500_then_rerun_skips(local_s3, bucket, creds, tmp_path: Path) 
     assert f"downloaded 0, skipped {N_OBJECTS}" in again.stdout
 
 
-def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, bucket, creds, tmp_path: Path) -> None:
+def test_download_killed_midway_leaves_no_partial_file_and_resumes(
+    local_s3, bucket, creds, tmp_path: Path
+) -> None:
     objects = seed(local_s3, bucket, N_OBJECTS)
     stall_key = sorted(objects)[N_OBJECTS // 2]
     local_s3.faults.slow(stall_key, seconds=120)  # half the body, then the server stalls
@@ -178,7 +211,9 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(local_s3, buc
     finals = [p for p in dest.rglob("*") if p.is_file() and RESERVED not in p.relative_to(dest).parts]
     assert 0 < len(finals) < N_OBJECTS
     for p in finals:
-        assert p.read_bytes() == objects[p.relative_to(dest).as_posix()], f"partial content under final name {p}"
+        assert p.read_bytes() == objects[p.relative_to(dest).as_posix()], (
+            f"partial content under final name {p}"
+        )
     assert not (dest / stall_key).exists()
     r = run_cli("download", url(local_s3, bucket), str(dest), "-j", "8", env=creds)
     assert r.returncode == 0, r.stderr

@@ -9,7 +9,8 @@ from rtcsnap import regions
 from rtcsnap.errors import ValidationError
 from rtcsnap.models import StartSnapshotRequest
 from rtcsnap.regions import TABLES, load_table, lookup, table_name
-from wire_bodies import custom_body, tos_body, veimagex_body
+
+from tests.models.wire_bodies import custom_body, tos_body, veimagex_body
 
 KNOWN = [
     ("tos", "cn-beijing", 0),

@@ -6,6 +6,7 @@ Lenient mode: optional values are reset to their documented default with a warni
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from rtcsnap.models import (
     UpdateSnapshotRequest,
     lenient_validation,
 )
-from wire_bodies import custom_body, edit, tos_body, veimagex_body
+
+from tests.models.wire_bodies import custom_body, edit, tos_body, veimagex_body
 
 ID_RULE = r"must match [a-zA-Z0-9_@\-\.]{1,128}"
 
@@ -332,7 +334,7 @@ CASES = [
     *(
         Case(
             f"update-{name.lower()}",
-            lambda name=name: {**_task_key(), "ImageConfig": {name: 1, "Interval": 5}},
+            functools.partial(lambda name: {**_task_key(), "ImageConfig": {name: 1, "Interval": 5}}, name),
             f"ImageConfig.{name}",
             "only ImageConfig.Interval",
             UpdateSnapshotRequest,

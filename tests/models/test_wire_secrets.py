@@ -16,7 +16,8 @@ from rtcsnap.models import (
     StartSnapshotRequest,
     StorageConfig,
 )
-from wire_bodies import ACCESS_KEY, SECRET_KEY, custom_body, edit
+
+from tests.models.wire_bodies import ACCESS_KEY, SECRET_KEY, custom_body, edit
 
 SECRETS = (SECRET_KEY, ACCESS_KEY)
 

@@ -11,7 +11,8 @@ from rtcsnap.models import (
     StartSnapshotRequest,
     StopSnapshotRequest,
 )
-from wire_bodies import edit, tos_body
+
+from tests.models.wire_bodies import edit, tos_body
 
 
 def test_default_version_is_2022_06_01() -> None:

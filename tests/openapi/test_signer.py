@@ -40,7 +40,7 @@ def test_spec_vector() -> None:
     )
 
 
-def official(method, host, query, headers, body, ak, sk, token, region, service, when) -> str:  # type: ignore[no-untyped-def]
+def official(method, host, query, headers, body, ak, sk, token, region, service, when) -> str:
     p = SignParam()
     p.set_method(method)
     p.set_host(host)

@@ -9,7 +9,7 @@ import pytest
 from rtcsnap.errors import PluginError, ProviderClashError, UnknownProviderError
 from rtcsnap.providers.manager import PluginLoadWarning, ProviderManager
 
-PROVIDER_SRC = '''
+PROVIDER_SRC = """
 from rtcsnap import Provider, Capabilities, hookimpl
 
 class {cls}(Provider):
@@ -28,7 +28,7 @@ class {cls}(Provider):
 @hookimpl
 def rtcsnap_register_providers(register):
     register({cls})
-'''
+"""
 
 
 def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -> str:
@@ -72,7 +72,9 @@ def test_third_party_plugin_is_discovered(fake_dist, monkeypatch) -> None:
 
 
 def test_broken_plugin_warns_and_others_still_load(fake_dist, monkeypatch) -> None:
-    fake_dist("rtcsnap-broken", "rtcsnap_broken", "raise ImportError('no such sdk: fancysdk')\n", ep_name="broken")
+    fake_dist(
+        "rtcsnap-broken", "rtcsnap_broken", "raise ImportError('no such sdk: fancysdk')\n", ep_name="broken"
+    )
     site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme"), ep_name="acme")
     mgr, warned = load(site, monkeypatch)
     assert {"acme", "s3"} <= names(mgr)
@@ -132,7 +134,9 @@ def test_clashes_are_clear_errors(fake_dist, monkeypatch, other: str, what: str)
     with pytest.raises(PluginError, match="claims the same"):
         ProviderManager().load_entry_points()
     mgr2 = ProviderManager()
-    mgr2.load_entry_points([e for e in __import__("importlib.metadata").metadata.entry_points(group="rtcsnap") if e.name == "s3"])
+    mgr2.load_entry_points(
+        [e for e in __import__("importlib.metadata").metadata.entry_points(group="rtcsnap") if e.name == "s3"]
+    )
     ns: dict[str, object] = {}
     exec(other, ns)
     with pytest.raises(ProviderClashError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import (
@@ -198,7 +198,7 @@ def test_network_error_mid_body(
     provider: S3Provider, target: StorageTarget, server: LocalS3Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A read timeout while streaming surfaces from the chunk iterator as a StorageError."""
-    real_config = provider_module.Config
+    real_config = provider_module.Config  # type: ignore[attr-defined]
 
     def short_read_timeout(**kwargs: Any) -> Any:
         return real_config(**{**kwargs, "read_timeout": 0.3})
@@ -226,10 +226,13 @@ TARGET = StorageTarget(
 
 def _client_error(code: str, status: int, message: str = "", op: str = "GetObject") -> ClientError:
     return ClientError(
-        {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "RID1"},
-        },
+        cast(
+            Any,
+            {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "RID1"},
+            },
+        ),
         op,
     )
 

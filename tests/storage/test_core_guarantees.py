@@ -14,7 +14,7 @@ import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 from rtcsnap import (
@@ -92,11 +92,11 @@ class MemProvider(Provider):
     storage_type = 2
     vendor = 4
     capabilities = Capabilities(checksums=("md5",))
-    objects: dict[str, bytes] = {}
-    short: set[str] = set()
+    objects: ClassVar[dict[str, bytes]] = {}
+    short: ClassVar[set[str]] = set()
     gate = threading.Event()
     gated = False
-    sessions: list[MemSession] = []
+    sessions: ClassVar[list[MemSession]] = []
 
     def storage_config(self, target: StorageTarget) -> Any:
         return None
@@ -123,7 +123,9 @@ class MemSession(Session):
         keys = sorted(MemProvider.objects)
         start = int(cursor or 0)
         nxt = start + limit
-        items = [ObjectInfo(k, len(MemProvider.objects[k]), _md5(MemProvider.objects[k])) for k in keys[start:nxt]]
+        items = [
+            ObjectInfo(k, len(MemProvider.objects[k]), _md5(MemProvider.objects[k])) for k in keys[start:nxt]
+        ]
         return Page(items, str(nxt) if nxt < len(keys) else None)
 
     def get(self, key: str) -> ObjectStream:
