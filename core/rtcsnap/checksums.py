@@ -34,7 +34,7 @@ class Hasher(Protocol):
     def value(self) -> str: ...
 
 
-Params = Mapping[str, int]
+Params = Mapping[str, int | tuple[int, ...]]
 _NAME = re.compile(r"[a-z][a-z0-9-]{1,31}")
 
 
@@ -84,31 +84,41 @@ class _Crc:
 
 
 class _Md5Parts:
-    """S3's multipart ETag: MD5 of the concatenated MD5s of parts of `part_size` bytes, ``-N``."""
+    """S3's multipart ETag: MD5 of the concatenated MD5s of the parts, then ``-N``. Parts are
+    `part_sizes` (every part but the last) or, when all are equal, `part_size` bytes each."""
 
-    def __init__(self, part_size: int) -> None:
-        if part_size < 1:
-            raise ValueError("md5-multipart needs a part_size >= 1")
-        self._size = part_size
+    def __init__(self, params: Params) -> None:
+        sizes, size = params.get("part_sizes", ()), params.get("part_size", 0)
+        self._sizes = tuple(sizes) if isinstance(sizes, tuple) else ()
+        self._size = size if isinstance(size, int) else 0
+        if not self._sizes and self._size < 1:
+            raise ValueError("md5-multipart needs part_size >= 1 or part_sizes")
         self._part = hashlib.md5(usedforsecurity=False)
-        self._left = part_size
         self._digests: list[bytes] = []
+        self._left = self._next_size()
+        self._fresh = True
+
+    def _next_size(self) -> int:
+        n = len(self._digests)
+        return self._sizes[n] if n < len(self._sizes) else (self._size or 1 << 62)
 
     def update(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             take = view[: self._left]
             self._part.update(take)
+            self._fresh = False
             self._left -= len(take)
             view = view[len(take) :]
             if self._left == 0:
                 self._digests.append(self._part.digest())
                 self._part = hashlib.md5(usedforsecurity=False)
-                self._left = self._size
+                self._left = self._next_size()
+                self._fresh = True
 
     def value(self) -> str:
         digests = list(self._digests)
-        if self._left != self._size or not digests:
+        if not self._fresh or not digests:
             digests.append(self._part.digest())
         return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
@@ -128,11 +138,15 @@ def _b64(value: str) -> str:
 
 
 def _parts_fit(value: str, params: Params, size: int) -> bool:
-    """The composite ETag can only be recomputed when parts were of equal size (all but the last):
-    then the object size and part size give the part count the ETag names."""
+    """The composite ETag can be recomputed only when the part boundaries are known: from
+    `part_sizes`, or from one `part_size` whose count matches the ETag's ``-N``."""
     _, _, count = value.rpartition("-")
-    part = params.get("part_size", 0)
-    return count.isdigit() and part > 0 and max(1, -(-size // part)) == int(count)
+    if not count.isdigit():
+        return False
+    sizes, part = params.get("part_sizes"), params.get("part_size")
+    if isinstance(sizes, tuple):
+        return len(sizes) == int(count) - 1 and sum(sizes) < size
+    return isinstance(part, int) and part > 0 and max(1, -(-size // part)) == int(count)
 
 
 def _crcmod(poly: int, init: int, xor: int) -> Callable[[bytes, int], int]:
@@ -209,7 +223,7 @@ for _algo in (
     ),
     Algorithm(
         "md5-multipart",
-        lambda p: _Md5Parts(p.get("part_size", 0)),
+        _Md5Parts,
         (b"abcdef", "fa40dffba3d56c6098e0477379f300bd-2", {"part_size": 4}),
         _hex,
         _parts_fit,

@@ -185,18 +185,16 @@ def test_composite_checksum_is_not_taken_for_a_full_object_one(
     assert report.ok, report.failed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="S3Session.checksum assumes every part but the last has part 1's size (one HEAD of part 1); "
-    "S3 allows uneven parts, so a legitimate object is reported as checksum_mismatch",
-)
-def test_uneven_multipart_parts_are_not_called_corrupt(
+def test_uneven_multipart_parts_are_verified_not_called_corrupt(
     local_seaweed: SeaweedS3Server, bucket: str, tmp_path: Path
 ) -> None:
     parts = [os.urandom(5 * MiB), os.urandom(6 * MiB), os.urandom(1000)]  # valid: parts >= 5 MiB but the last
     _multipart(local_seaweed, bucket, "mp/uneven.bin", parts)
+    with S3Provider().open(make_target(local_seaweed, bucket)) as s, s.get("mp/uneven.bin") as stream:
+        rule = Checksum.of(s.checksum(stream.info))
+    assert rule is not None and dict(rule.params) == {"part_sizes": (5 * MiB, 6 * MiB)}
     report = download(make_target(local_seaweed, bucket), tmp_path, retry=ONE)
-    assert [(f.key, f.reason) for f in report.failed] == []
+    assert [(f.key, f.reason) for f in report.failed] == [] and report.unverified == []
     assert (tmp_path / "mp/uneven.bin").read_bytes() == b"".join(parts)
 
 

@@ -195,3 +195,18 @@ def test_the_listing_runs_at_most_two_batches_ahead(mem: ProviderManager, tmp_pa
     report = download("mem://b", tmp_path, manager=mem, concurrency=concurrency, page_size=1, progress=on)
     assert len(report.downloaded) == 60
     assert most <= 2 * concurrency + 1
+
+
+def test_a_thread_safe_provider_shares_one_session(mem: ProviderManager, tmp_path: Path) -> None:
+    """A provider whose SDK client is thread-safe (boto3's) is opened once, not once per thread."""
+
+    class SharedMem(MemProvider):
+        name = scheme = "memshared"
+        vendor = 3
+        thread_safe_sessions = True
+
+    mem.register_provider(SharedMem)
+    report = download("memshared://b", tmp_path, manager=mem, concurrency=4, retry=FAST)
+    assert len(report.downloaded) == 60
+    assert len(MemProvider.sessions) == 1
+    assert len(MemProvider.sessions[0].threads) >= 2, "one session served several threads"

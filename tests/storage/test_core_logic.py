@@ -160,3 +160,27 @@ def test_session_sdk_translates_and_redacts() -> None:
     assert isinstance(err.value.__cause__, SdkBoom)
     with pytest.raises(ValueError), s.sdk("put"):  # not an SDK error: not swallowed into a StorageError
         raise ValueError("bug")
+
+
+def test_md5_multipart_with_even_and_uneven_parts() -> None:
+    import hashlib
+
+    from rtcsnap import checksums
+
+    data = bytes(range(256)) * 100  # 25,600 bytes
+    cuts = [(0, 10_000), (10_000, 22_000), (22_000, 25_600)]
+    digests = b"".join(hashlib.md5(data[a:b]).digest() for a, b in cuts)
+    expected = f"{hashlib.md5(digests).hexdigest()}-3"
+    uneven = checksums.new_hasher("md5-multipart", {"part_sizes": (10_000, 12_000)})
+    for i in range(0, len(data), 777):  # chunk boundaries that never match the part boundaries
+        uneven.update(data[i : i + 777])
+    assert uneven.value() == expected
+    algo = checksums.get("md5-multipart")
+    assert algo.applies(expected, {"part_sizes": (10_000, 12_000)}, len(data))
+    assert not algo.applies(expected, {"part_sizes": (10_000,)}, len(data)), "two sizes for three parts"
+    assert not algo.applies(expected, {"part_size": 5_000}, len(data)), "a part size giving 6 parts"
+    even = checksums.new_hasher("md5-multipart", {"part_size": 10_000})
+    even.update(data)
+    cuts = [(0, 10_000), (10_000, 20_000), (20_000, 25_600)]
+    digests = b"".join(hashlib.md5(data[a:b]).digest() for a, b in cuts)
+    assert even.value() == f"{hashlib.md5(digests).hexdigest()}-3"

@@ -349,11 +349,13 @@ def test_temp_files_of_a_dead_run_are_removed_and_nothing_else(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     journal = Journal(tmp_path / RESERVED / JOURNAL)
-    journal._db.execute("INSERT INTO temps VALUES (?, ?, 0)", ("deadbeef", int(dead.stdout)))
+    journal._db.execute("INSERT INTO runs VALUES (?, ?, 0)", ("deadrun", int(dead.stdout)))
+    journal._db.execute("INSERT INTO runs VALUES (?, ?, 0)", ("liverun", os.getpid()))  # a concurrent run
     journal.close()
-    (tmp / "deadbeef").write_bytes(b"partial")
+    for name in ("deadrun.1", "deadrun.2", "liverun.1", "deadrun-other.1"):
+        (tmp / name).write_bytes(b"partial")
     download(make_target(), tmp_path, retry=FAST)
-    assert sorted(p.name for p in tmp.iterdir()) == ["not-recorded"]
+    assert sorted(p.name for p in tmp.iterdir()) == ["deadrun-other.1", "liverun.1", "not-recorded"]
 
 
 def test_download_report_target_is_checked_dest_untouched_on_error(make_target: MakeTarget) -> None:

@@ -6,8 +6,8 @@ Rules (each one closes a way an object was silently lost or a file clobbered):
   file) already taken in this run — that key fails with `path_collision` naming the first;
 * keys that cannot be a file name fail with `unmappable_key` instead of being dropped: ``.``/``..``
   segments, NUL, a segment over the file-system name limit, or a path inside the reserved folder;
-* temp files live in the reserved folder `DEST/.rtcsnap/tmp/` under short random names, so no
-  key can collide with one and a 255-byte final name still fits;
+* temp files live in the reserved folder `DEST/.rtcsnap/tmp/` under short names (run id and a
+  counter), so no key can collide with one and a 255-byte final name still fits;
 * no symbolic link is followed below DEST: directories are walked with ``O_NOFOLLOW`` from a
   descriptor of DEST, and the final rename is relative to the parent's descriptor.
 """
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import stat
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +129,7 @@ class Destination:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._names = itertools.count(1)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -143,6 +144,7 @@ class Destination:
             finally:
                 os.close(state)
             self.journal = Journal(self.root / RESERVED / JOURNAL)
+            self.journal.start_run()
             self._probe_write()
         except (OSError, StorageError) as exc:
             os.close(self._root_fd)
@@ -183,9 +185,9 @@ class Destination:
 
     @contextlib.contextmanager
     def temp(self) -> Iterator[TempFile]:
-        """A new temp file; removed (and forgotten) unless `commit` moved it into place."""
-        name = uuid.uuid4().hex
-        self.journal.add_temp(name)
+        """A new temp file, named after this run (recorded in the journal); removed unless
+        `commit` moved it into place."""
+        name = f"{self.journal.run_id}.{next(self._names)}"
         fd = os.open(name, _NEW_FILE, 0o644, dir_fd=self._tmp_fd)
         tmp = TempFile(fd, name)
         try:
@@ -194,14 +196,13 @@ class Destination:
             os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name, dir_fd=self._tmp_fd)  # gone already when committed
-                self.journal.drop_temp(name)
 
     def commit(self, tmp: TempFile, name: LocalName, mtime_ns: int | None) -> os.stat_result:
         """Stamp, fsync and rename the temp file to `name`; returns the final file's stat (after the
         rename, which changes its ctime)."""
         if mtime_ns is not None:
             os.utime(tmp.fd, ns=(mtime_ns, mtime_ns))
-        os.fsync(tmp.fd)
+        _datasync(tmp.fd)
         parent = self._parent(name, create=True)
         try:
             try:
@@ -263,13 +264,25 @@ class Destination:
         """Fail now, before any GET, if nothing can be written here (read-only mount, full disk)."""
         with self.temp() as tmp:
             tmp.write(b"rtcsnap")
-            os.fsync(tmp.fd)
+            _datasync(tmp.fd)
 
     def _clean_stale_temps(self) -> None:
-        for name in self.journal.stale_temps():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name, dir_fd=self._tmp_fd)
-            self.journal.drop_temp(name)
+        """Remove the temp files of recorded runs that died (SIGKILL, power loss)."""
+        dead = self.journal.dead_runs()
+        if not dead:
+            return
+        prefixes = tuple(f"{run}." for run in dead)
+        for name in os.listdir(self._tmp_fd):
+            if name.startswith(prefixes):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=self._tmp_fd)
+        for run in dead:
+            self.journal.forget_run(run)
+
+
+def _datasync(fd: int) -> None:
+    """The bytes (and size) on disk before the rename; fdatasync skips the mtime-only metadata."""
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
 def _is_file_or_link(st: os.stat_result) -> bool:

@@ -95,15 +95,22 @@ class DownloadReport:
 
 
 class _SessionPool:
-    """One session per worker thread; sessions are not required to be thread-safe."""
+    """One session per worker thread (sessions need not be thread-safe), or one for all when the
+    provider declares `thread_safe_sessions`."""
 
     def __init__(self, provider: Provider, target: StorageTarget) -> None:
         self._provider, self._target = provider, target
         self._local = threading.local()
         self._all: list[Session] = []
         self._lock = threading.Lock()
+        self._shared = provider.thread_safe_sessions
 
     def get(self) -> Session:
+        if self._shared:
+            with self._lock:
+                if not self._all:
+                    self._all.append(self._provider.open(self._target))
+                return self._all[0]
         s: Session | None = getattr(self._local, "session", None)
         if s is None:
             s = self._provider.open(self._target)
@@ -215,7 +222,6 @@ def _fetch(
                     st_ino=st.st_ino,
                     st_ctime_ns=st.st_ctime_ns,
                 ),
-                tmp.name,
             )
     return _Done(written, written, rule.algorithm if rule else None)
 

@@ -117,7 +117,7 @@ class S3Session(Session):
             retries={"total_max_attempts": 1, "mode": "standard"},  # core owns retries
             connect_timeout=10,
             read_timeout=60,
-            max_pool_connections=10,
+            max_pool_connections=64,  # one client serves every download thread
         )
         session_token = creds.session_token.get_secret_value() if creds.session_token else None
         try:
@@ -215,7 +215,8 @@ class S3Session(Session):
     def checksum(self, info: ObjectInfo) -> Checksum | None:
         """A stored full-object checksum if the object has one; else the ETag: the MD5 of the bytes
         for a single-part upload, the MD5 of the part MD5s (``-N``) for a multipart one, whose part
-        size a `HeadObject` of part 1 tells."""
+        boundaries `HeadObject` of each part but the last tells (S3 allows uneven parts; a
+        snapshot is rarely multipart, so N-1 HEADs are cheap where they happen)."""
         for algorithm, _ in _STORED:
             if algorithm in info.checksums:
                 return Checksum(algorithm, info.checksums[algorithm])
@@ -225,11 +226,17 @@ class S3Session(Session):
         multipart = _MULTIPART.fullmatch(etag)
         if multipart is None:
             return None
-        with self.sdk("head", info.key):
-            head = self.client.head_object(Bucket=self.bucket, Key=info.key, PartNumber=1)
-        if head.get("PartsCount") != int(multipart.group(1)):
-            return None  # not the object the GET saw (it changed since)
-        return Checksum("md5-multipart", etag, MappingProxyType({"part_size": int(head["ContentLength"])}))
+        parts = int(multipart.group(1))
+        sizes: list[int] = []
+        for number in range(1, parts):  # every part but the last: S3 allows uneven parts
+            with self.sdk("head", info.key):
+                head = self.client.head_object(Bucket=self.bucket, Key=info.key, PartNumber=number)
+            if head.get("PartsCount") != parts:
+                return None  # not the object the GET saw (it changed since)
+            sizes.append(int(head["ContentLength"]))
+        if len(set(sizes)) == 1:
+            return Checksum("md5-multipart", etag, MappingProxyType({"part_size": sizes[0]}))
+        return Checksum("md5-multipart", etag, MappingProxyType({"part_sizes": tuple(sizes)}))
 
     def close(self) -> None:
         self.client.close()
@@ -248,6 +255,7 @@ class S3Provider(Provider):
         checksums=("md5", "md5-multipart", *(a for a, _ in _STORED)),
     )
     sdk_loggers = ("botocore", "boto3", "s3transfer", "urllib3")
+    thread_safe_sessions = True  # boto3 low-level clients are thread-safe (boto3 docs)
     options = MappingProxyType(
         {
             "addressing": "path, virtual or auto (default: botocore's choice, which is path-style whenever "
