@@ -44,6 +44,7 @@ class Faults(Protocol):
     ) -> None: ...
     def corrupt(self, key_substring: str) -> None: ...
     def clear(self) -> None: ...
+    def count(self, method: str = "*", key_substring: str = "") -> int: ...
 
 
 @dataclass
@@ -255,6 +256,27 @@ class ProviderContract:
         again = download(target, tmp_path, keys=list(objects), manager=env.manager, retry=FAST)
         assert sorted(again.skipped) == sorted(objects)
 
+    def test_downloads_are_verified_by_a_declared_checksum(
+        self, env: ContractEnv, target: StorageTarget, tmp_path: Path
+    ) -> None:
+        """An object written through the provider carries a checksum the provider declares, and
+        the download is checked against it (never silently size-only)."""
+        declared = env.provider.capabilities.checksums
+        if not declared:
+            pytest.skip("provider offers no checksum")
+        objects = self._seed(env, target, 3)
+        used: dict[str, str | None] = {}
+        report = download(
+            target,
+            tmp_path,
+            manager=env.manager,
+            retry=FAST,
+            progress=lambda ev: used.__setitem__(ev.key, ev.checksum) if ev.kind == "done" else None,
+        )
+        assert report.ok and report.unverified == [] and report.accounted
+        assert set(used) == set(objects)
+        assert all(algorithm in declared for algorithm in used.values()), used
+
     def test_checksum_mismatch_detected(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
@@ -273,13 +295,28 @@ class ProviderContract:
     def test_transient_errors_are_retried(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
+        """Retried by core's policy, not by the SDK: the SDK must send each request once."""
         if env.faults is None:
             pytest.skip("no fault injector for this provider's server")
         objects = self._seed(env, target, 2)
         victim = sorted(objects)[0]
-        env.faults.fail("GET", victim.rsplit("/", 1)[-1], status=503, times=2)
-        report = download(target, tmp_path, manager=env.manager, retry=FAST)
+        name = victim.rsplit("/", 1)[-1]
+        sleeps: list[float] = []
+        policy = RetryPolicy(attempts=3, base=0.001, cap=0.01, sleep=sleeps.append)
+        env.faults.clear()
+        env.faults.fail("GET", name, status=503, times=2)
+        report = download(target, tmp_path / "retried", manager=env.manager, retry=policy, concurrency=1)
         assert report.ok and sorted(report.downloaded) == sorted(objects)
+        assert env.faults.count("GET", name) == 3, "1 try + 2 core retries; the SDK sent each request once"
+        assert len(sleeps) == 2, "both waits were core's back-off"
+        env.faults.clear()
+        env.faults.fail("GET", name, status=503, times=1)
+        once = download(
+            target, tmp_path / "once", manager=env.manager, retry=RetryPolicy(attempts=1), concurrency=1
+        )
+        assert [f.key for f in once.failed] == [victim]
+        assert once.failed[0].reason in (Reason.THROTTLED, Reason.TRANSIENT)
+        assert env.faults.count("GET", name) == 1, "with one core attempt the SDK did not retry on its own"
 
     # -- delete ---------------------------------------------------------------------------------
 
