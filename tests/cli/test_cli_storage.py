@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -194,14 +195,15 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(
         stderr=subprocess.DEVNULL,
     )
     try:
-        part = None
-        deadline = time.monotonic() + 60
-        while part is None and time.monotonic() < deadline:  # wait on state: the stalled temp file exists
+
+        def stalled() -> bool:  # wait on state: the stalled GET was answered and its temp file exists
             tmp = dest / RESERVED / TMP
-            part = next(iter(tmp.iterdir()), None) if tmp.exists() else None
-            if part is None:
-                time.sleep(0.05)
-        assert part is not None, "download never reached the stalled object"
+            return local_s3.faults.count("GET", stall_key) > 0 and tmp.exists() and any(tmp.iterdir())
+
+        deadline = time.monotonic() + 60
+        while not stalled() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stalled(), "download never reached the stalled object"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -217,7 +219,12 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(
     assert not (dest / stall_key).exists()
     r = run_cli("download", url(local_s3, bucket), str(dest), "-j", "8", env=creds)
     assert r.returncode == 0, r.stderr
-    assert f"downloaded {N_OBJECTS - len(finals)}, skipped {len(finals)}" in r.stdout
+    summary = re.search(r"downloaded (\d+), skipped (\d+)", r.stdout)
+    assert summary is not None, r.stdout
+    downloaded, skipped = int(summary[1]), int(summary[2])
+    assert downloaded + skipped == N_OBJECTS
+    # finished files are skipped, but for journal records still queued at the SIGKILL (a few at most)
+    assert len(finals) - 2 <= skipped <= len(finals)
     assert not list((dest / RESERVED / TMP).iterdir()), "the stale temp file is cleaned on re-run"
     for k, v in objects.items():
         assert (dest / k).read_bytes() == v

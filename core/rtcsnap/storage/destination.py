@@ -18,7 +18,7 @@ import contextlib
 import errno
 import itertools
 import os
-import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ JOURNAL = "journal.sqlite3"
 NAME_MAX = 255
 """Bytes in one path segment on ext4, xfs, btrfs and APFS."""
 
+_DIR_CACHE = 256
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -112,11 +113,12 @@ class Claims:
 
 
 class TempFile:
-    """An open temp file in DEST/.rtcsnap/tmp, recorded in the journal before it exists."""
+    """An open temp file in DEST/.rtcsnap/tmp, named after a run recorded in the journal."""
 
     def __init__(self, fd: int, name: str) -> None:
         self.fd = fd
         self.name = name
+        self.committed = False
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -130,6 +132,8 @@ class Destination:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self._names = itertools.count(1)
+        self._dirs: dict[tuple[str, ...], int] = {}
+        self._dirs_lock = threading.Lock()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -154,6 +158,7 @@ class Destination:
 
     def close(self) -> None:
         self.journal.close()
+        self._forget_dirs()
         os.close(self._tmp_fd)
         os.close(self._root_fd)
 
@@ -168,15 +173,10 @@ class Destination:
     def stat(self, name: LocalName) -> os.stat_result | None:
         """The file at `name` (never following a link), or None if there is none."""
         try:
-            parent = self._parent(name, create=False)
+            with self._directory(name.parts[:-1], create=False) as parent:
+                return os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
         except FileNotFoundError:
             return None
-        try:
-            return os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
-        except FileNotFoundError:
-            return None
-        finally:
-            os.close(parent)
 
     def path(self, name: LocalName) -> Path:
         return self.root.joinpath(*name.parts)
@@ -194,47 +194,81 @@ class Destination:
             yield tmp
         finally:
             os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name, dir_fd=self._tmp_fd)  # gone already when committed
+            if not tmp.committed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=self._tmp_fd)
 
     def commit(self, tmp: TempFile, name: LocalName, mtime_ns: int | None) -> os.stat_result:
-        """Stamp, fsync and rename the temp file to `name`; returns the final file's stat (after the
-        rename, which changes its ctime)."""
+        """Stamp, fsync and rename the temp file to `name`; returns the final file's stat (taken
+        after the rename, which changes its ctime).
+
+        Few system calls on purpose: each releases and retakes the GIL, and with 16 threads
+        every retake can wait a switch interval — so no existence check before the rename (its
+        error says the same) and an `fstat` of the open descriptor after it."""
         if mtime_ns is not None:
             os.utime(tmp.fd, ns=(mtime_ns, mtime_ns))
         _datasync(tmp.fd)
-        parent = self._parent(name, create=True)
         try:
-            try:
-                final = os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
-            except FileNotFoundError:
-                pass
-            else:
-                if not _is_file_or_link(final):
-                    raise StorageError(
-                        Reason.LOCAL_IO,
-                        f"{self.path(name)} exists and is not a file",
-                        operation="download",
-                    )
-            os.replace(tmp.name, name.parts[-1], src_dir_fd=self._tmp_fd, dst_dir_fd=parent)
-            return os.stat(name.parts[-1], dir_fd=parent, follow_symlinks=False)
-        finally:
-            os.close(parent)
+            with self._directory(name.parts[:-1], create=True) as parent:
+                os.replace(tmp.name, name.parts[-1], src_dir_fd=self._tmp_fd, dst_dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise StorageError(
+                    Reason.LOCAL_IO, f"{self.path(name)} exists and is not a file", operation="download"
+                ) from None
+            raise
+        tmp.committed = True
+        return os.fstat(tmp.fd)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _parent(self, name: LocalName, *, create: bool) -> int:
-        """A descriptor of `name`'s directory, walked from DEST without following links."""
-        fd = os.dup(self._root_fd)
+    @contextlib.contextmanager
+    def _directory(self, parts: tuple[str, ...], *, create: bool) -> Iterator[int]:
+        """A descriptor of DEST/`parts`, walked from DEST without following links.
+
+        Descriptors are cached (up to `_DIR_CACHE` directories, never evicted during a run, so
+        no thread can find one closed under it): the next file in the same directory costs no
+        system call. A directory is opened through its parent's descriptor, so a link put in
+        its place later cannot redirect a write — the descriptor still names the directory."""
+        if not parts:
+            yield self._root_fd
+            return
+        fd = self._dirs.get(parts)
+        owned = False
+        if fd is None:
+            fd, owned = self._open_dir(parts, create)
         try:
-            for i, seg in enumerate(name.parts[:-1]):
-                nxt = self._subdir(fd, seg, create=create, shown=name.parts[: i + 1])
+            yield fd
+        finally:
+            if owned:
                 os.close(fd)
-                fd = nxt
-        except BaseException:
+
+    def _open_dir(self, parts: tuple[str, ...], create: bool) -> tuple[int, bool]:
+        """(descriptor, owned by the caller); a cached descriptor belongs to the cache."""
+        up = parts[:-1]
+        parent, parent_owned = (self._root_fd, False) if not up else (self._dirs.get(up), False)
+        if parent is None:
+            parent, parent_owned = self._open_dir(up, create)
+        try:
+            fd = self._subdir(parent, parts[-1], create=create, shown=parts)
+        finally:
+            if parent_owned:
+                os.close(parent)
+        with self._dirs_lock:
+            cached = self._dirs.get(parts)
+            if cached is None and len(self._dirs) < _DIR_CACHE:
+                self._dirs[parts] = fd
+                return fd, False
+        if cached is not None:  # another thread cached it meanwhile
             os.close(fd)
-            raise
-        return fd
+            return cached, False
+        return fd, True
+
+    def _forget_dirs(self) -> None:
+        with self._dirs_lock:
+            for fd in self._dirs.values():
+                os.close(fd)
+            self._dirs.clear()
 
     def _subdir(self, fd: int, seg: str, *, create: bool, shown: tuple[str, ...] = ()) -> int:
         for attempt in (1, 2):
@@ -283,10 +317,6 @@ class Destination:
 def _datasync(fd: int) -> None:
     """The bytes (and size) on disk before the rename; fdatasync skips the mtime-only metadata."""
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
-
-
-def _is_file_or_link(st: os.stat_result) -> bool:
-    return stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
 
 
 def _why(exc: OSError) -> str:
