@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from rtcsnap.emulator.envelope import ApiError
 from rtcsnap.errors import FieldError, ValidationError
 from rtcsnap.models import ID_PATTERN, ApiVersion, RequestModel, RtcSnapLenientWarning
+from rtcsnap.models.base import json_depth_exceeds
 
 M = TypeVar("M", bound=RequestModel)
 
@@ -35,7 +36,6 @@ _QUIET = ("ignore", None, RtcSnapLenientWarning, re.compile(re.escape(__name__))
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays/objects accepted; real bodies nest 4 deep."""
-_TOKENS = re.compile(r'\\.|["\[\]{}]', re.DOTALL)  # escape pairs, quotes, brackets: one linear pass
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -54,30 +54,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _depth(text: str) -> int:
-    """Deepest bracket nesting outside string literals, in linear time (no regex backtracking).
-
-    Skipped unless the body has more brackets than `MAX_DEPTH` at all, so real bodies pay two
-    `str.count` calls.
-    """
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0
-    depth = deepest = 0
-    in_string = False
-    for m in _TOKENS.finditer(text):
-        token = m.group()
-        if token == '"':
-            in_string = not in_string
-        elif in_string or token[0] == "\\":
-            continue
-        elif token in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
 def json_body(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or BodyIsEmpty / Unmarshal (never another exception)."""
     if not body:
@@ -86,7 +62,7 @@ def json_body(body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8")  # strict: json.loads(bytes) would also take UTF-16/32 and surrogates
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter.Unmarshal", "The request body is not UTF-8.") from None
-    if _depth(text) > MAX_DEPTH:
+    if json_depth_exceeds(text, MAX_DEPTH):
         raise _unmarshal(f"nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)

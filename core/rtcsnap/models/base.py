@@ -290,7 +290,7 @@ def _warn(path: str, rule: str, action: str) -> None:
 _JSON_TOKEN = re.compile(r'\\.|["\[\]{}]', re.S)  # escape pairs, quotes, brackets: one linear pass
 
 
-def _json_depth_exceeds(text: str, limit: int) -> bool:
+def json_depth_exceeds(text: str, limit: int) -> bool:
     """Whether brackets outside string literals nest deeper than `limit` (linear, no backtracking)."""
     if text.count("[") + text.count("{") <= limit:
         return False
@@ -338,7 +338,7 @@ def decode_json(raw: Any) -> Any:
         text = raw
     else:
         raise ValidationError(f"must be JSON text (got {type(raw).__name__})")
-    if _json_depth_exceeds(text, MAX_NESTING_DEPTH):
+    if json_depth_exceeds(text, MAX_NESTING_DEPTH):
         raise ValidationError(f"nesting deeper than {MAX_NESTING_DEPTH} levels")
     try:
         return json.loads(text, parse_int=_int_literal)
