@@ -26,24 +26,6 @@ def body(i: int) -> bytes:
     return hashlib.sha256(f"snap-{i}".encode()).digest() * (64 + i % 50)
 
 
-@pytest.fixture
-def creds(local_s3: LocalS3Server) -> dict[str, str]:
-    ak, sk = local_s3.admin_credentials
-    return {
-        "RTCSNAP_ACCESS_KEY": ak,
-        "RTCSNAP_SECRET_KEY": sk,
-        "HOME": "/nonexistent",
-        "AWS_CONFIG_FILE": "/dev/null",
-    }
-
-
-@pytest.fixture
-def bucket(local_s3: LocalS3Server) -> str:
-    name = new_bucket_name("cli")
-    local_s3.create_bucket(name)
-    return name
-
-
 def url(local_s3: LocalS3Server, bucket: str, prefix: str = "") -> str:
     return f"s3://{bucket}/{prefix}?region=us-east-1&endpoint={local_s3.endpoint}"
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 from rtcsnap.storage.verify import PROBE_DIR
-from rtcsnap.testing import new_bucket_name
 
 from tests.conftest import run_cli
 
@@ -19,22 +18,6 @@ WRITE_ONLY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}],
 }
-
-
-@pytest.fixture
-def creds(local_s3: LocalS3Server) -> dict[str, str]:
-    ak, sk = local_s3.admin_credentials
-    return {
-        "RTCSNAP_ACCESS_KEY": ak,
-        "RTCSNAP_SECRET_KEY": sk,
-        "HOME": "/nonexistent",
-        "AWS_CONFIG_FILE": "/dev/null",
-    }
-
-
-@pytest.fixture
-def bucket(local_s3: LocalS3Server) -> str:
-    return local_s3.create_bucket(new_bucket_name("clih"))
 
 
 def url(local_s3: LocalS3Server, bucket: str, prefix: str = "", region: str | None = "us-east-1") -> str:
