@@ -12,6 +12,7 @@ import rtcsnap_s3
 from botocore.exceptions import EndpointConnectionError
 from rtcsnap import checksums, hookspecs
 from rtcsnap.errors import ConfigurationError, Reason, StorageError, UnknownProviderError, ValidationError
+from rtcsnap.models import StorageConfig
 from rtcsnap.providers.contract import Capabilities, Provider
 from rtcsnap.providers.manager import GROUP, ProviderManager
 from rtcsnap.target import Credentials, StorageTarget
@@ -237,14 +238,11 @@ def test_session_token_is_sent(provider: S3Provider, server: LocalS3Server) -> N
 
 
 def test_storage_config() -> None:
-    models = pytest.importorskip("rtcsnap.models")
-    if not hasattr(models, "StorageConfig"):
-        pytest.skip("rtcsnap.models not there yet")
     target = StorageTarget.parse(
         "s3://snap-bucket/p?region=eu-west-1", access_key="AKIA1", secret_key="S3CRET"
     )
     config = S3Provider().storage_config(target)
-    assert isinstance(config, models.StorageConfig)
+    assert isinstance(config, StorageConfig)
     assert config.to_wire() == {
         "Type": 2,
         "CustomConfig": {
@@ -259,7 +257,6 @@ def test_storage_config() -> None:
 
 
 def test_storage_config_needs_region_credentials_and_no_token() -> None:
-    pytest.importorskip("rtcsnap.models")
     p = S3Provider()
     with pytest.raises(ConfigurationError, match="region"):
         p.storage_config(StorageTarget.parse("s3://b", access_key="AK", secret_key="SK"))

@@ -210,3 +210,21 @@ def test_a_thread_safe_provider_shares_one_session(mem: ProviderManager, tmp_pat
     assert len(report.downloaded) == 60
     assert len(MemProvider.sessions) == 1
     assert len(MemProvider.sessions[0].threads) >= 2, "one session served several threads"
+
+
+def test_a_network_error_names_the_endpoint_it_tried(tmp_path: Path) -> None:
+    """ "could not connect" means nothing without where: a closed local port must be named."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on (bound, never listening)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        target = StorageTarget.parse(
+            f"s3://bucket-x?region=us-east-1&endpoint=http://127.0.0.1:{port}",
+            access_key="AKIDEXAMPLE",
+            secret_key="not-a-real-secret-000",
+        )
+        report = verify(target, retry=RetryPolicy(attempts=1))
+    reachable = report.probe("reachable")
+    assert reachable.reason == Reason.NETWORK
+    assert f"127.0.0.1:{port}" in reachable.detail
