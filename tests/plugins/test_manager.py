@@ -149,3 +149,31 @@ def test_invalid_registration_is_rejected(fake_dist, monkeypatch) -> None:
     mgr, warned = load(site, monkeypatch)
     assert "acme" not in names(mgr)
     assert "storage_type must be 0, 2 or 3" in warned[0]
+
+
+def test_for_storage_picks_by_type_and_for_type_2_by_vendor() -> None:
+    """StorageConfig → provider (to verify a config before sending it): Type decides, and for
+    Type 2 (third-party) the Vendor too — S3 (0) and Kodo (4) are both Type 2."""
+    from rtcsnap import Capabilities, Provider, StorageTarget
+
+    def provider(name: str, storage_type: int, vendor: int | None) -> type[Provider]:
+        class P(Provider):
+            capabilities = Capabilities()
+
+            def storage_config(self, target: StorageTarget) -> None:
+                return None
+
+            def open(self, target: StorageTarget) -> object:  # type: ignore[override]
+                raise NotImplementedError
+
+        P.name, P.scheme, P.storage_type, P.vendor = name, name, storage_type, vendor
+        return P
+
+    m = ProviderManager()
+    for cls in (provider("tos", 0, None), provider("sthree", 2, 0), provider("kodo", 2, 4)):
+        m.register_provider(cls)
+    assert m.for_storage(2, 4).name == "kodo"
+    assert m.for_storage(2, 0).name == "sthree"
+    assert m.for_storage(0, None).name == "tos"
+    with pytest.raises(UnknownProviderError):
+        m.for_storage(2, 3)

@@ -228,3 +228,75 @@ def test_a_network_error_names_the_endpoint_it_tried(tmp_path: Path) -> None:
     reachable = report.probe("reachable")
     assert reachable.reason == Reason.NETWORK
     assert f"127.0.0.1:{port}" in reachable.detail
+
+
+def test_objects_without_etag_are_skipped_by_last_modified(mem: ProviderManager, tmp_path: Path) -> None:
+    """A storage that gives no ETag: the object version is its Last-Modified time."""
+    from datetime import UTC, datetime
+
+    class NoEtag(MemProvider):
+        name = scheme = "noetag"
+        vendor = 2
+        capabilities = Capabilities()
+        modified = datetime(2026, 1, 1, tzinfo=UTC)
+
+        def open(self, target: StorageTarget) -> Session:
+            return NoEtagSession(self, target)
+
+    class NoEtagSession(MemSession):
+        def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+            page = super().list_page(prefix, cursor, limit)
+            return Page(
+                [ObjectInfo(o.key, o.size, None, NoEtag.modified) for o in page.items], page.next_cursor
+            )
+
+        def get(self, key: str) -> ObjectStream:
+            data = MemProvider.objects[key]
+            return ObjectStream(ObjectInfo(key, len(data), None, NoEtag.modified), iter([data]))
+
+        def checksum(self, info: ObjectInfo) -> Checksum | None:
+            return None
+
+    mem.register_provider(NoEtag)
+    MemProvider.objects = {"a.jpg": b"a" * 10, "b.jpg": b"b" * 10}
+    first = download("noetag://b", tmp_path, manager=mem, retry=FAST)
+    assert sorted(first.downloaded) == ["a.jpg", "b.jpg"] and sorted(first.unverified) == ["a.jpg", "b.jpg"]
+    again = download("noetag://b", tmp_path, manager=mem, retry=FAST)
+    assert sorted(again.skipped) == ["a.jpg", "b.jpg"], "same size and Last-Modified: the same version"
+    NoEtag.modified = datetime(2026, 1, 2, tzinfo=UTC)
+    third = download("noetag://b", tmp_path, manager=mem, retry=FAST)
+    assert sorted(third.downloaded) == ["a.jpg", "b.jpg"], "a newer Last-Modified is a new version"
+
+
+def test_unknown_target_option_names_the_known_ones() -> None:
+    from rtcsnap.errors import ConfigurationError
+    from rtcsnap.storage import resolve
+
+    with pytest.raises(ConfigurationError) as err:
+        resolve("s3://bucket-x?regoin=us-east-1")
+    assert "'regoin'" in str(err.value) and "known: region, endpoint, addressing" in str(err.value)
+
+
+def test_only_a_write_only_key_gets_its_denials_called_expected(
+    local_s3: LocalS3Server, bucket: str, make_target: MakeTarget
+) -> None:
+    """A key that writes *and reads* but may not list is no write-only key: its list denial is a
+    real gap for retrieval, not "expected"."""
+    actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    key = local_s3.create_user(f"rw-{bucket}", policy)
+    report = verify(make_target(credentials=key), retry=FAST)
+    assert report.can("write") and report.can("read")
+    listing = report.probe("list")
+    assert listing.status == "failed" and listing.reason == Reason.PERMISSION_DENIED
+    assert not report.write_only and not report.expected_denial(listing)
+    assert report.reason_for("read") == Reason.PERMISSION_DENIED
+    writer = local_s3.create_user(
+        f"w-{bucket}",
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}],
+        },
+    )
+    wo = verify(make_target(credentials=writer), retry=FAST)
+    assert wo.write_only and wo.expected_denial(wo.probe("read")) and wo.reason_for("rtc") is None

@@ -311,6 +311,7 @@ def test_an_existing_directory_at_the_final_path_fails_the_key(
     s3.put_object(Bucket=bucket, Key="k.jpg", Body=b"k")
     report = download(make_target(), tmp_path, retry=FAST)
     assert [(f.key, f.reason) for f in report.failed] == [("k.jpg", Reason.LOCAL_IO)]
+    assert "k.jpg exists and is not a file" in report.failed[0].message
     assert (tmp_path / "k.jpg").is_dir()
 
 
