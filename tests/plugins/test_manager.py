@@ -177,3 +177,14 @@ def test_for_storage_picks_by_type_and_for_type_2_by_vendor() -> None:
     assert m.for_storage(0, None).name == "tos"
     with pytest.raises(UnknownProviderError):
         m.for_storage(2, 3)
+
+
+@pytest.mark.parametrize("blocked", ["one", "two", "three"])
+def test_blocking_one_plugin_loads_all_the_others(fake_dist, monkeypatch, blocked: str) -> None:
+    site = None
+    for i, name in enumerate(("one", "two", "three")):
+        site = fake_dist(f"rtcsnap-{name}", f"rtcsnap_{name}", src(name, vendor=1 + i, cls="P"), ep_name=name)
+    assert site is not None
+    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", blocked)
+    mgr, _ = load(site, monkeypatch)
+    assert names(mgr) == {"s3", "one", "two", "three"} - {blocked}

@@ -300,3 +300,35 @@ def test_only_a_write_only_key_gets_its_denials_called_expected(
     )
     wo = verify(make_target(credentials=writer), retry=FAST)
     assert wo.write_only and wo.expected_denial(wo.probe("read")) and wo.reason_for("rtc") is None
+
+
+def test_each_directory_is_opened_once_per_run(
+    mem: ProviderManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Directory descriptors are cached: a system call per file and directory would cost a GIL
+    switch each under 16 threads (docs/benchmarks.md)."""
+    import os
+
+    MemProvider.objects = {f"room/sub/{i:02d}.jpg": b"x" * 10 for i in range(30)}
+    real = os.open
+    opened: list[str] = []
+
+    def counting(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_DIRECTORY:
+            opened.append(str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting)
+    report = download("mem://b", tmp_path, manager=mem, concurrency=1, retry=FAST)
+    assert len(report.downloaded) == 30
+    # once to find it missing, once after creating it; never again for the next 29 files
+    assert opened.count("sub") == 2 and opened.count("room") == 2, opened
+
+
+def test_an_unusable_dest_says_why_in_words(mem: ProviderManager, tmp_path: Path) -> None:
+    from rtcsnap.errors import LocalPathError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LocalPathError) as err:
+        download("mem://b", tmp_path / "file" / "dest", manager=mem)
+    assert "Not a directory" in str(err.value)
