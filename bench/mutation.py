@@ -2,7 +2,11 @@
 
     python3 -m uv run --frozen --group mutation python bench/mutation.py            # full run
     python3 -m uv run --frozen --group mutation python bench/mutation.py --count    # mutants only
-    python3 -m uv run --frozen --group mutation python bench/mutation.py --sample 60
+    python3 -m uv run --frozen --group mutation python bench/mutation.py --sample 120 --keep
+    python3 -m uv run --frozen --group mutation python bench/mutation.py --recheck SESSION.sqlite
+
+`--recheck` re-runs the mutants that survived in an earlier session against today's tests (the
+mutated modules must be unchanged since, so occurrences still point at the same code).
 
 Why a copy: cosmic-ray mutates source files in place, so it runs on a copy of the working tree
 (tracked and untracked files), with ``PYTHONPATH`` pointing the tests at the copy's packages
@@ -133,6 +137,35 @@ def prune(session: Path, sample: int | None, seed: int) -> int:
     return len(kept)
 
 
+def recheck(cr: Path, old_session: Path, work: Path, timeout: float) -> int:
+    """Apply each survivor of `old_session` to a fresh copy and run today's tests against it."""
+    db = sqlite3.connect(old_session)
+    survivors = db.execute(
+        "SELECT s.module_path, s.operator_name, s.occurrence FROM mutation_specs s "
+        "JOIN work_results r ON r.job_id = s.job_id WHERE r.test_outcome = 'SURVIVED'"
+    ).fetchall()
+    db.close()
+    command = json.loads(config(work, timeout).read_text().split("test-command = ", 1)[1].split("\n", 1)[0])
+    alive = 0
+    for module, operator, occurrence in survivors:
+        copy = work / "recheck"
+        shutil.rmtree(copy, ignore_errors=True)
+        copy.mkdir()
+        copy_tree(copy)
+        cmd = command.replace(str(work), str(copy))
+        out = subprocess.run(
+            [str(cr), "mutate-and-test", module, operator, str(occurrence), cmd],
+            cwd=copy,
+            capture_output=True,
+            text=True,
+        ).stdout
+        outcome = "SURVIVED" if "SURVIVED" in out.upper() and "KILLED" not in out.upper() else "KILLED"
+        alive += outcome == "SURVIVED"
+        print(f"{outcome:9} {module} {operator} #{occurrence}")
+    print(f"{len(survivors) - alive} of {len(survivors)} earlier survivors now killed")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", action="store_true", help="only count the mutants")
@@ -140,6 +173,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--timeout", type=float, default=180.0)
     ap.add_argument("--keep", action="store_true", help="keep the work folder (printed)")
+    ap.add_argument("--recheck", type=Path, help="re-run the survivors of this session file")
     args = ap.parse_args()
     cr = Path(sys.executable).with_name("cosmic-ray")
     if not cr.exists():
@@ -147,6 +181,8 @@ def main() -> int:
         return 2
     work = Path(tempfile.mkdtemp(prefix="rtcsnap-mutation-"))
     try:
+        if args.recheck is not None:
+            return recheck(cr, args.recheck.resolve(), work, args.timeout)
         copy_tree(work)
         cfg = config(work, args.timeout)
         session = work / "session.sqlite"
