@@ -159,7 +159,7 @@ def recheck(cr: Path, old_session: Path, work: Path, timeout: float) -> int:
             capture_output=True,
             text=True,
         ).stdout
-        outcome = "SURVIVED" if "SURVIVED" in out.upper() and "KILLED" not in out.upper() else "KILLED"
+        outcome = str(json.loads(out.strip().splitlines()[-1])["test_outcome"]).upper()
         alive += outcome == "SURVIVED"
         print(f"{outcome:9} {module} {operator} #{occurrence}")
     print(f"{len(survivors) - alive} of {len(survivors)} earlier survivors now killed")
