@@ -188,3 +188,11 @@ def test_blocking_one_plugin_loads_all_the_others(fake_dist, monkeypatch, blocke
     monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", blocked)
     mgr, _ = load(site, monkeypatch)
     assert names(mgr) == {"s3", "one", "two", "three"} - {blocked}
+
+
+def test_a_provider_reports_its_distributions_version() -> None:
+    from importlib import metadata
+
+    from rtcsnap_s3 import S3Provider
+
+    assert S3Provider.version() == metadata.version("rtcsnap-s3") != "unknown"

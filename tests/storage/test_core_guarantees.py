@@ -332,3 +332,14 @@ def test_an_unusable_dest_says_why_in_words(mem: ProviderManager, tmp_path: Path
     with pytest.raises(LocalPathError) as err:
         download("mem://b", tmp_path / "file" / "dest", manager=mem)
     assert "Not a directory" in str(err.value)
+
+
+def test_fit_for_all_needs_every_capability(
+    local_s3: LocalS3Server, bucket: str, make_target: MakeTarget
+) -> None:
+    """A retrieval key (read + list, no write) is fit to read, not for "all" and not for RTC."""
+    actions = ["s3:GetObject", "s3:ListBucket"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    report = verify(make_target(credentials=local_s3.create_user(f"r-{bucket}", policy)), retry=FAST)
+    assert report.fit_for("read")
+    assert not report.fit_for("all") and not report.fit_for("rtc")

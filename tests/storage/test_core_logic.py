@@ -184,3 +184,9 @@ def test_md5_multipart_with_even_and_uneven_parts() -> None:
     cuts = [(0, 10_000), (10_000, 20_000), (20_000, 25_600)]
     digests = b"".join(hashlib.md5(data[a:b]).digest() for a, b in cuts)
     assert even.value() == f"{hashlib.md5(digests).hexdigest()}-3"
+
+
+def test_a_key_that_is_not_encodable_as_a_file_name_is_unmappable() -> None:
+    with pytest.raises(StorageError) as err:
+        map_key("room/\ud800.jpg")  # a lone surrogate: no file-system encoding exists
+    assert err.value.reason == Reason.UNMAPPABLE_KEY and "not encodable" in err.value.message

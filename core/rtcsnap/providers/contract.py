@@ -258,14 +258,23 @@ class Provider(ABC):
 
     @classmethod
     def version(cls) -> str:
-        from importlib.metadata import PackageNotFoundError, packages_distributions, version
+        """The version of the distribution that ships the provider's module.
+
+        `packages_distributions` misses editable installs (their RECORD lists a .pth, not the
+        package), so the distribution whose ``rtcsnap`` entry point names the module decides next.
+        """
+        from importlib.metadata import distributions, packages_distributions
 
         top = cls.__module__.split(".")[0]
-        for dist in packages_distributions().get(top, []):
-            try:
-                return version(dist)
-            except PackageNotFoundError:  # pragma: no cover - metadata vanished
-                continue
+        for name in packages_distributions().get(top, []):
+            for dist in distributions(name=name):
+                return dist.version
+        for dist in distributions():
+            if any(
+                ep.group == "rtcsnap" and ep.value.split(".")[0].split(":")[0] == top
+                for ep in dist.entry_points
+            ):
+                return dist.version
         return "unknown"
 
     def __repr__(self) -> str:
