@@ -111,6 +111,10 @@ class MemSession(Session):
     def __init__(self, provider: Provider, target: StorageTarget) -> None:
         super().__init__(provider, target)
         self.threads: set[int] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
 
     def head_bucket(self) -> None: ...
 
@@ -170,6 +174,7 @@ def test_each_worker_thread_has_its_own_session(mem: ProviderManager, tmp_path: 
     workers = [s for s in MemProvider.sessions if s.threads]
     assert len(workers) >= 2, "the work was spread over several threads"
     assert all(len(s.threads) == 1 for s in workers), "no session is used from two threads"
+    assert all(s.closed for s in MemProvider.sessions), "every session is closed at the end"
     assert len({t for s in workers for t in s.threads}) == len(workers)
 
 
@@ -343,3 +348,19 @@ def test_fit_for_all_needs_every_capability(
     report = verify(make_target(credentials=local_s3.create_user(f"r-{bucket}", policy)), retry=FAST)
     assert report.fit_for("read")
     assert not report.fit_for("all") and not report.fit_for("rtc")
+
+
+def test_verify_without_the_write_probe_writes_nothing_and_still_probes_read(
+    local_s3: LocalS3Server, bucket: str, make_target: MakeTarget
+) -> None:
+    report = verify(make_target(), retry=FAST, write_probe=False)
+    assert [(p.capability, p.status) for p in report.probes] == [
+        ("reachable", "ok"),
+        ("write", "skipped"),
+        ("read", "ok"),
+        ("list", "ok"),
+        ("delete", "skipped"),
+    ]
+    assert report.probe("read").detail == "read permitted (probe object absent)"
+    assert not report.fit_for_rtc and report.fit_for_retrieval
+    assert local_s3.s3().list_objects_v2(Bucket=bucket).get("KeyCount") == 0
