@@ -132,7 +132,9 @@ def test_faults_then_sigkill_then_rerun_ends_byte_identical(local_s3: LocalS3Ser
     # at the SIGKILL (the journal commits in the background: at most a few, one per worker or so)
     assert len(finals) - 4 <= summary["skipped"] <= len(finals)
     per_key = {d["key"]: d for d in lines[:-1]}
-    assert {per_key[f"room/{k}.jpg"]["status"] for k in faulted} == {"skipped"}, "faulted ones were saved"
+    # (a faulted object the killed run had finished is skipped, one it had not is fetched now:
+    # both end byte-identical, asserted below; that every fault fired was asserted before the kill)
+    assert {per_key[f"room/{k}.jpg"]["status"] for k in faulted} <= {"skipped", "downloaded"}
     assert per_key["room/00mp-a.jpg"]["checksum"] == "md5-multipart"
     assert per_key["room/000.jpg"]["checksum"] == "crc32" and per_key["room/001.jpg"]["checksum"] == "md5"
     for key, data in objects.items():
