@@ -18,6 +18,7 @@ import contextlib
 import errno
 import itertools
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,18 +142,31 @@ class Destination:
             raise LocalPathError(
                 f"destination {str(self.root)!r}: cannot create or open it: {_why(exc)}"
             ) from None
+        tmp_fd: int | None = None
+        journal: Journal | None = None
         try:
             state = self._subdir(self._root_fd, RESERVED, create=True)
             try:
-                self._tmp_fd = self._subdir(state, TMP, create=True)
+                tmp_fd = self._tmp_fd = self._subdir(state, TMP, create=True)
             finally:
                 os.close(state)
-            self.journal = Journal(self.root / RESERVED / JOURNAL)
+            journal = self.journal = Journal(self.root / RESERVED / JOURNAL)
             self.journal.start_run()
             self._probe_write()
-        except (OSError, StorageError) as exc:
-            os.close(self._root_fd)
-            why = _why(exc) if isinstance(exc, OSError) else exc.message
+        except (OSError, StorageError, sqlite3.Error) as exc:
+            if journal is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    journal.close()
+            for fd in (tmp_fd, self._root_fd):
+                if fd is not None:
+                    os.close(fd)
+            why = (
+                exc.message
+                if isinstance(exc, StorageError)
+                else _why(exc)
+                if isinstance(exc, OSError)
+                else str(exc)
+            )
             raise LocalPathError(f"destination {str(self.root)!r}: not writable: {why}") from None
         self._clean_stale_temps()
 
