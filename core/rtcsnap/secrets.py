@@ -12,7 +12,6 @@ log line that mentions ``rtcsnap.testing``, and no real secret is that short.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 
 MIN_LENGTH = 8
 MASK = "***"
@@ -25,11 +24,11 @@ _ordered: tuple[str, ...] = ()  # longest first, so a secret containing another 
 def register(*values: str | None) -> None:
     """Remember `values` as secrets to mask from now on (None, empty and short values are ignored)."""
     global _values, _ordered
-    new = {v for v in values if v and len(v) >= MIN_LENGTH} - _values
-    if not new:
+    wanted = {v for v in values if v and len(v) >= MIN_LENGTH}
+    if wanted <= _values:  # the common case: already known, no lock taken
         return
     with _lock:
-        _values = _values | new
+        _values = _values | wanted
         _ordered = tuple(sorted(_values, key=len, reverse=True))
 
 
@@ -38,13 +37,9 @@ def registered() -> frozenset[str]:
     return _values
 
 
-def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """`text` with every registered secret (and each of `extra`) replaced by ``***``."""
-    values = _ordered
-    more = [v for v in extra if v]
-    if more:
-        values = tuple(sorted({*values, *more}, key=len, reverse=True))
-    for value in values:
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by ``***``."""
+    for value in _ordered:
         if value in text:
             text = text.replace(value, MASK)
     return text

@@ -80,10 +80,6 @@ class Entry:
             self.st_ctime_ns,
         )
 
-    @property
-    def verified(self) -> bool:
-        return self.algorithm is not None
-
 
 class Journal:
     """Thread-safe; see the module docstring for how threads share it."""

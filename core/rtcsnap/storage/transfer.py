@@ -16,7 +16,6 @@ object that silently never arrives, is the worst outcome):
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -34,8 +33,6 @@ from rtcsnap.storage.journal import Entry
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
 from rtcsnap.target import StorageTarget
-
-log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 8
 COMPLETE = "complete"

@@ -37,11 +37,6 @@ def assert_no_secret(*texts: str, where: str = "output") -> None:
         raise AssertionError(f"registered secret(s) {', '.join(found)} appear in {where}")
 
 
-def register_secret(*values: str) -> None:
-    """For a test using a secret rtcsnap never sees as one (e.g. a key passed to a subprocess)."""
-    secrets.register(*values)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARK}: the test prints a secret on purpose (not scanned)")
 
@@ -64,4 +59,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         )
 
 
-__all__ = ["MARK", "assert_no_secret", "hint", "leaks", "register_secret"]
+__all__ = ["MARK", "assert_no_secret", "hint", "leaks"]
