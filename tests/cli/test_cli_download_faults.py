@@ -73,6 +73,7 @@ def test_faults_then_sigkill_then_rerun_ends_byte_identical(local_s3: LocalS3Ser
     target = f"s3://{bucket}?region=us-east-1&endpoint={local_s3.endpoint}"
     dest = tmp_path / "evidence"
     f = local_s3.faults
+    f.clear()  # request counts start here (earlier tests fetched keys of the same names)
     f.fail("GET", "room/005.jpg", status=503, times=2)
     f.fail("GET", "room/006.jpg", status=500, code="InternalError", times=1)
     f.reset("GET", "room/007.jpg", times=2)

@@ -167,7 +167,8 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(
 ) -> None:
     objects = seed(local_s3, bucket, N_OBJECTS)
     stall_key = sorted(objects)[N_OBJECTS // 2]
-    local_s3.faults.slow(stall_key, seconds=120)  # half the body, then the server stalls
+    local_s3.faults.clear()  # counts start here: earlier tests fetched keys of the same names
+    local_s3.faults.slow(f"{bucket}/{stall_key}", seconds=120)  # half the body, then the server stalls
     dest = tmp_path / "out"
     exe = Path(sys.executable).with_name("rtcsnap")
     proc = subprocess.Popen(
@@ -180,7 +181,8 @@ def test_download_killed_midway_leaves_no_partial_file_and_resumes(
 
         def stalled() -> bool:  # wait on state: the stalled GET was answered and its temp file exists
             tmp = dest / RESERVED / TMP
-            return local_s3.faults.count("GET", stall_key) > 0 and tmp.exists() and any(tmp.iterdir())
+            stalled_get = local_s3.faults.count("GET", f"{bucket}/{stall_key}") > 0
+            return stalled_get and tmp.exists() and any(tmp.iterdir())
 
         deadline = time.monotonic() + 240  # generous: a loaded CI machine is slow, never wrong
         while not stalled() and proc.poll() is None and time.monotonic() < deadline:
