@@ -32,6 +32,7 @@ from rtcsnap.providers.contract import Checksum
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import download, upload, verify
+from rtcsnap.storage.transfer import AHEAD
 
 from tests.storage.conftest import MakeTarget
 
@@ -94,6 +95,7 @@ class MemProvider(Provider):
     capabilities = Capabilities(checksums=("md5",))
     objects: ClassVar[dict[str, bytes]] = {}
     short: ClassVar[set[str]] = set()
+    buggy: ClassVar[set[str]] = set()
     gate = threading.Event()
     gated = False
     sessions: ClassVar[list[MemSession]] = []
@@ -136,6 +138,8 @@ class MemSession(Session):
         self.threads.add(threading.get_ident())
         if MemProvider.gated and not MemProvider.gate.wait(timeout=1.0):
             MemProvider.gate.set()  # the listing was held back: let everyone go
+        if key in MemProvider.buggy:
+            raise ZeroDivisionError(f"a bug in the provider, on {key}")
         data = MemProvider.objects[key]
         sent = data[: len(data) // 2] if key in MemProvider.short else data
         etag = None if key in MemProvider.short else _md5(data)
@@ -152,7 +156,7 @@ def _md5(data: bytes) -> str:
 @pytest.fixture
 def mem() -> Iterator[ProviderManager]:
     MemProvider.objects = {f"o/{i:03d}.jpg": f"object {i}".encode() * 10 for i in range(60)}
-    MemProvider.short, MemProvider.sessions = set(), []
+    MemProvider.short, MemProvider.buggy, MemProvider.sessions = set(), set(), []
     MemProvider.gate, MemProvider.gated = threading.Event(), False
     manager = ProviderManager()
     manager.register_provider(MemProvider)
@@ -178,9 +182,9 @@ def test_each_worker_thread_has_its_own_session(mem: ProviderManager, tmp_path: 
     assert len({t for s in workers for t in s.threads}) == len(workers)
 
 
-def test_the_listing_runs_at_most_two_batches_ahead(mem: ProviderManager, tmp_path: Path) -> None:
-    """Memory stays flat on a 50,000-object listing because at most 2 x concurrency objects are
-    in flight: with the workers held, the listing must stop there instead of running to its end."""
+def test_the_listing_runs_at_most_a_window_ahead(mem: ProviderManager, tmp_path: Path) -> None:
+    """Memory stays flat on a 50,000-object listing because at most AHEAD x concurrency objects
+    are in flight: with the workers held, the listing must stop there instead of running to its end."""
     MemProvider.gated = True
     concurrency = 3
     listed = finished = most = 0
@@ -199,7 +203,24 @@ def test_the_listing_runs_at_most_two_batches_ahead(mem: ProviderManager, tmp_pa
 
     report = download("mem://b", tmp_path, manager=mem, concurrency=concurrency, page_size=1, progress=on)
     assert len(report.downloaded) == 60
-    assert most <= 2 * concurrency + 1
+    assert AHEAD * concurrency < len(MemProvider.objects), "the test bucket is larger than the window"
+    assert most <= AHEAD * concurrency + 1
+
+
+def test_a_bug_in_a_worker_is_raised_not_swallowed(mem: ProviderManager, tmp_path: Path) -> None:
+    """Only storage and disk failures become report entries; anything else is a bug, and the
+    download stops with it (listing included) instead of counting it or hanging."""
+    MemProvider.objects = {f"o/{i:04d}.jpg": b"x" * 10 for i in range(400)}
+    MemProvider.buggy = {"o/0003.jpg"}
+    listed = 0
+
+    def on(ev: Any) -> None:
+        nonlocal listed
+        listed += ev.kind == "listed"
+
+    with pytest.raises(ZeroDivisionError, match=r"o/0003\.jpg"):
+        download("mem://b", tmp_path, manager=mem, concurrency=2, page_size=1, progress=on)
+    assert listed < 400, "the listing stopped at the bug"
 
 
 def test_a_thread_safe_provider_shares_one_session(mem: ProviderManager, tmp_path: Path) -> None:
