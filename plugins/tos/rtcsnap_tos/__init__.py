@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for Volcengine TOS (StorageConfig Type 0)."""

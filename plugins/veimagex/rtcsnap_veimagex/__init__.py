@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for Volcengine veImageX (StorageConfig Type 3)."""
