@@ -27,12 +27,21 @@ class Credentials:
     secret_key: SecretStr
     session_token: SecretStr | None = None
     source: str = "explicit"
+    extra: Mapping[str, SecretStr] = field(default_factory=lambda: MappingProxyType({}))
+    """A provider's secret target fields by name (a veImageX URL-auth key, …): redacted like the
+    secret key, shown by name only."""
 
     def __post_init__(self) -> None:
         secrets.register(
             self.secret_key.get_secret_value(),
             self.session_token.get_secret_value() if self.session_token else None,
+            *(v.get_secret_value() for v in self.extra.values()),
         )
+
+    def with_extra(self, values: Mapping[str, str]) -> Credentials:
+        """These credentials plus secret fields `values` (name -> plain value)."""
+        merged = {**self.extra, **{k: SecretStr(v) for k, v in values.items()}}
+        return replace(self, extra=MappingProxyType(merged))
 
     @classmethod
     def of(
@@ -59,6 +68,7 @@ class Credentials:
         values = [self.access_key, self.secret_key.get_secret_value()]
         if self.session_token is not None:
             values.append(self.session_token.get_secret_value())
+        values.extend(v.get_secret_value() for v in self.extra.values())
         for value in values:
             if value:
                 text = text.replace(value, "***")
@@ -66,7 +76,11 @@ class Credentials:
 
     def __repr__(self) -> str:
         token = ", session_token='**********'" if self.session_token else ""
-        return f"Credentials(access_key={self.access_key!r}, secret_key='**********'{token}, source={self.source!r})"
+        extra = "".join(f", {name}='**********'" for name in sorted(self.extra))
+        return (
+            f"Credentials(access_key={self.access_key!r}, secret_key='**********'{token}{extra}, "
+            f"source={self.source!r})"
+        )
 
     __str__ = __repr__
 

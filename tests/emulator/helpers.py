@@ -57,9 +57,9 @@ def official_headers(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """Headers signed by the official `volcengine` SDK (SignerV4.sign_only), as sdk-lab §6 shows."""
-    from volcengine.auth.SignerV4 import SignerV4  # type: ignore[import-untyped]
-    from volcengine.auth.SignParam import SignParam  # type: ignore[import-untyped]
-    from volcengine.Credentials import Credentials  # type: ignore[import-untyped]
+    from volcengine.auth.SignerV4 import SignerV4
+    from volcengine.auth.SignParam import SignParam
+    from volcengine.Credentials import Credentials
 
     headers: OrderedDict[str, str] = OrderedDict(Host=host)
     if method == "POST":

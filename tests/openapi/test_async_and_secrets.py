@@ -12,9 +12,9 @@ import pytest
 from rtcsnap import errors as e
 from rtcsnap.emulator import Emulator
 from rtcsnap.openapi.client import AsyncSnapshotClient
-from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.openapi.ratelimit import RateLimiter
 from rtcsnap.retry import RetryPolicy
+from rtcsnap.volc_credentials import resolve_credentials
 
 from tests.openapi.conftest import BODY
 

@@ -9,10 +9,10 @@ from rtcsnap import errors as e
 from rtcsnap import secrets
 from rtcsnap.emulator import Emulator
 from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
-from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.storage import resolve
 from rtcsnap.target import StorageTarget
 from rtcsnap.testing import new_bucket_name
+from rtcsnap.volc_credentials import resolve_credentials
 
 from tests.openapi.conftest import BODY
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 from rtcsnap.openapi import signer
-from volcengine.auth.SignerV4 import SignerV4  # type: ignore[import-untyped]
-from volcengine.auth.SignParam import SignParam  # type: ignore[import-untyped]
-from volcengine.Credentials import Credentials as VolcCredentials  # type: ignore[import-untyped]
+from volcengine.auth.SignerV4 import SignerV4
+from volcengine.auth.SignParam import SignParam
+from volcengine.Credentials import Credentials as VolcCredentials
 
 SPEC_BODY = (
     b'{"AppId":"Your_AppId","RoomId":"Your_RoomId","TaskId":"Your_TaskId",'

@@ -99,8 +99,10 @@ def test_wrong_secret_is_bad_secret(local_seaweed: SeaweedS3Server, bucket: str,
     key = local_seaweed.admin if which == "admin" else local_seaweed.key(("Write",))
     report = verify(target(local_seaweed, bucket, (key.access_key, "not-the-secret")), retry=FAST)
     assert report.reason == Reason.BAD_SECRET
-    assert probes(report)["reachable"] == ("failed", Reason.BAD_SECRET)
-    assert {s for s, _ in list(probes(report).values())[1:]} == {"skipped"}
+    # HEAD errors have no body: a bare 403; the write probe's coded answer is fatal, the rest skip
+    assert probes(report)["reachable"] == ("failed", Reason.PERMISSION_DENIED)
+    assert probes(report)["write"] == ("failed", Reason.BAD_SECRET)
+    assert {s for s, _ in list(probes(report).values())[2:]} == {"skipped"}
     assert not report.fit_for_rtc and not report.fit_for_retrieval
     assert "not-the-secret" not in repr(report)
 
@@ -108,7 +110,8 @@ def test_wrong_secret_is_bad_secret(local_seaweed: SeaweedS3Server, bucket: str,
 def test_unknown_key_is_unknown_access_key(local_seaweed: SeaweedS3Server, bucket: str) -> None:
     report = verify(target(local_seaweed, bucket, ("AKIAUNKNOWN000000000", "whatever-secret")), retry=FAST)
     assert report.reason == Reason.UNKNOWN_ACCESS_KEY
-    assert probes(report)["reachable"] == ("failed", Reason.UNKNOWN_ACCESS_KEY)
+    assert probes(report)["reachable"] == ("failed", Reason.PERMISSION_DENIED)
+    assert probes(report)["write"] == ("failed", Reason.UNKNOWN_ACCESS_KEY)
     assert not report.fit_for_rtc and not report.fit_for_retrieval
 
 

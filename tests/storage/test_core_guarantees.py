@@ -53,10 +53,16 @@ def test_verify_stops_after_a_fatal_reason(
     bad = make_target(credentials=(ak, "wrong-secret-for-this-key-000000000000"))
     local_s3.faults.clear()
     report = verify(bad, retry=FAST)
-    assert report.probe("reachable").status == "failed"
-    assert [p.status for p in report.probes[1:]] == ["skipped"] * 4
-    assert {p.reason for p in report.probes[1:]} == {Reason.BAD_SECRET}
-    assert sum(local_s3.faults.requests.values()) <= 2, "no further probe sent after bad_secret"
+    # a HEAD error has no body: the bare 403 of "reachable" is permission_denied, and the write
+    # probe's coded SignatureDoesNotMatch is the first fatal answer; nothing is sent after it
+    assert [(p.capability, p.status, p.reason) for p in report.probes[:2]] == [
+        ("reachable", "failed", Reason.PERMISSION_DENIED),
+        ("write", "failed", Reason.BAD_SECRET),
+    ]
+    assert [p.status for p in report.probes[2:]] == ["skipped"] * 3
+    assert {p.reason for p in report.probes[2:]} == {Reason.BAD_SECRET}
+    assert report.reason == Reason.BAD_SECRET
+    assert sum(local_s3.faults.requests.values()) == 2, "no further probe sent after bad_secret"
 
 
 def test_verify_compares_what_it_reads_back(local_s3: LocalS3Server, make_target: MakeTarget) -> None:

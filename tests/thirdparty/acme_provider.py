@@ -76,13 +76,11 @@ class AcmeSession(Session):
             return fn(Bucket=self.bucket, **kw)
 
     def head_bucket(self) -> None:
-        try:
-            self._call("head_bucket", self.s3.head_bucket)
-        except StorageError as err:
-            if err.status != 403:
-                raise
-            self._call("head_bucket", self.s3.list_objects_v2, MaxKeys=1)  # the body names the 403
-            raise
+        self._call("head_bucket", self.s3.head_bucket)
+
+    def stat(self, key: str) -> ObjectInfo:
+        r = self._call("stat", self.s3.head_object, Key=key)
+        return ObjectInfo(key, r["ContentLength"], r["ETag"].strip('"'), r["LastModified"])
 
     def put(self, key, data, content_type="application/octet-stream") -> ObjectInfo:
         r = self._call("put", self.s3.put_object, Key=key, Body=data, ContentType=content_type)

@@ -45,12 +45,12 @@ from rtcsnap.models import (
 from rtcsnap.models.requests import RequestModel
 from rtcsnap.openapi import codes, signer
 from rtcsnap.openapi.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
-from rtcsnap.openapi.credentials import resolve_credentials
 from rtcsnap.openapi.ratelimit import RateLimiter, shared_limiter
 from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
 from rtcsnap.openapi.transport import DeadlineTransport
 from rtcsnap.retry import RetryPolicy, set_retry_after
 from rtcsnap.target import Credentials, StorageTarget
+from rtcsnap.volc_credentials import resolve_credentials
 
 log = logging.getLogger(__name__)
 

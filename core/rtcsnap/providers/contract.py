@@ -6,9 +6,17 @@ handful of primitives that differ between SDKs. Everything else — probing, pag
 concurrency, atomic writes, checksums — lives once in `rtcsnap.storage`.
 
 Contract rules a provider must keep:
-* every SDK failure leaves a primitive as a `StorageError` with a `Reason` (translate inside);
+* every SDK failure leaves a primitive as a `StorageError` with a `Reason`: a *raised* one through
+  ``with self.sdk(op, key):`` → `translate`, a *returned* one (OBS ``resp.status``, qiniu's
+  ``(ret, info)``, a plain HTTP response) through ``self.check(result, op, key)`` → `failure`;
+  both end in the same redaction, and an `RtcSnapError` raised inside passes through untouched;
+* the SDK's own retries are off: core retries (a failed request costs exactly core's attempts);
 * `get` streams: never read a whole object into memory;
-* `list_page` returns one page and the SDK's own cursor, untouched: loops live in core;
+* `list_page` returns one page and a cursor that core hands back untouched (the SDK's token, or
+  whatever string the provider needs to resume); loops live in core, and a page that says
+  "more" without a way to resume is an error, never a silent end or an endless loop;
+* `stat` is the cheapest call that describes one object (HEAD), so a re-run decides to skip
+  without opening a GET;
 * a `Session` is used from one thread at a time (core opens one per worker thread), unless
   the provider declares `thread_safe_sessions` (its SDK client is documented thread-safe): then
   the workers share one, which saves a client per thread (botocore: ~0.2 s of CPU each).
@@ -19,17 +27,39 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType, TracebackType
-from typing import IO, Any, ClassVar, Self
+from typing import IO, Any, ClassVar, Self, TypeVar
 
-from rtcsnap.errors import ConfigurationError, Reason, StorageError
+from rtcsnap.errors import ConfigurationError, Reason, RtcSnapError, StorageError
 from rtcsnap.target import Credentials, StorageTarget
 
 CHUNK_SIZE = 256 * 1024
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class TargetField:
+    """A typed, provider-declared part of a target beyond bucket/prefix/region/endpoint.
+
+    Plain fields (an AccountId) are URL options (``?account_id=…``) or come from `env`; a `secret`
+    field (a URL-auth key) is never accepted in the URL — it comes from `env` or
+    ``Credentials.extra`` and is redacted wherever the credentials are."""
+
+    help: str
+    env: str | None = None
+    """Environment variable read when the target does not set the field."""
+    secret: bool = False
+    required: bool = False
+    """Required for every use of the target (sessions and StorageConfig)."""
+    pattern: str | None = None
+    """A regular expression the value must match in full."""
+    rule: str = ""
+    """The pattern in words, for the error message."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +153,10 @@ class Session(ABC):
     """
 
     sdk_errors: ClassVar[tuple[type[BaseException], ...]] = ()
-    """What the SDK raises; `sdk()` hands these to `translate`."""
+    """What the SDK raises; `sdk()` hands these (and their subclasses) to `translate`."""
+    sdk_exact_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    """Types matched exactly, not their subclasses: volcengine raises a bare `Exception`, and
+    declaring ``(Exception,)`` here keeps a `KeyError` in the provider a bug, not an SDK failure."""
 
     def __init__(self, provider: Provider, target: StorageTarget) -> None:
         self.provider = provider
@@ -135,17 +168,39 @@ class Session(ABC):
             Reason.OTHER, f"{type(exc).__name__}", provider=self.provider.name, operation=operation
         )
 
+    def failure(self, result: Any, operation: str, key: str = "") -> StorageError | None:
+        """The failure a *returned* SDK result reports, translated; None when it is a success.
+        Override for SDKs that answer errors instead of raising them."""
+        return None
+
     @contextlib.contextmanager
     def sdk(self, operation: str, key: str = "") -> Iterator[None]:
-        """Translate SDK exceptions raised inside the block; credentials are redacted from the message."""
+        """Translate SDK exceptions raised inside the block; credentials are redacted from the message.
+
+        An `RtcSnapError` (the provider's own `StorageError`, a `ConfigurationError`) is already
+        what core understands and passes through, even when `sdk_errors` is as wide as
+        ``(Exception,)``."""
         try:
             yield
-        except self.sdk_errors as exc:
-            err = self.translate(exc, operation, key)
-            if self.target.credentials is not None:
-                err.message = self.target.credentials.redact(err.message)
-                err.args = (err._format(),)
-            raise err from exc
+        except RtcSnapError:
+            raise
+        except BaseException as exc:
+            if isinstance(exc, self.sdk_errors) or type(exc) in self.sdk_exact_errors:
+                raise self._redacted(self.translate(exc, operation, key)) from exc
+            raise
+
+    def check(self, result: _R, operation: str, key: str = "") -> _R:
+        """`result` if it is a success, else its `failure` raised (redacted like `sdk`)."""
+        err = self.failure(result, operation, key)
+        if err is not None:
+            raise self._redacted(err)
+        return result
+
+    def _redacted(self, err: StorageError) -> StorageError:
+        if self.target.credentials is not None:
+            err.message = self.target.credentials.redact(err.message)
+            err.args = (err._format(),)
+        return err
 
     @abstractmethod
     def head_bucket(self) -> None:
@@ -163,10 +218,23 @@ class Session(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    def stat(self, key: str) -> ObjectInfo:
+        """What a GET of `key` would say, without its body; raises `StorageError(NOT_FOUND)`.
+        The default opens a GET and closes it unread: correct, not cheap — override with a HEAD."""
+        with self.get(key) as stream:
+            return stream.info
+
     def checksum(self, info: ObjectInfo) -> Checksum | tuple[str, str] | None:
         """What the bytes of the object `info` describes (from its GET) must hash to, if the storage
         offers a checksum; None means the download is checked by size only and reported unverified.
-        May call the SDK (wrapped in `sdk()`), e.g. to learn a multipart object's part size."""
+
+        The default takes the first of the provider's declared `Capabilities.checksums` present
+        in ``info.checksums``; override to derive one (e.g. an MD5 ETag) or to call the SDK
+        (wrapped in `sdk()`), e.g. to learn a multipart object's part size."""
+        for algorithm in self.provider.capabilities.checksums:
+            value = info.checksums.get(algorithm)
+            if value:
+                return Checksum(algorithm, value)
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -197,6 +265,8 @@ class Provider(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     options: ClassVar[Mapping[str, str]] = MappingProxyType({})
     """Extra URL query options the provider accepts, name -> help."""
+    fields: ClassVar[Mapping[str, TargetField]] = MappingProxyType({})
+    """Typed target fields (account id, a second secret); see `TargetField`."""
     credential_env: ClassVar[tuple[str, str] | None] = None
     """(access key, secret key) environment variables read when no credentials are given."""
     session_token_env: ClassVar[str | None] = None
@@ -240,21 +310,69 @@ class Provider(ABC):
             raise ConfigurationError(
                 f"target scheme {target.scheme!r}: provider {self.name!r} serves {self.scheme}://"
             )
-        unknown = sorted(set(target.options) - set(self.options))
+        plain = [n for n, f in self.fields.items() if not f.secret]
+        for name, spec in self.fields.items():
+            if spec.secret and name in target.options:
+                where = f"the {spec.env} environment variable" if spec.env else "Credentials.extra"
+                raise ConfigurationError(
+                    f"target option {name!r}: a secret, never put in the URL; use {where}"
+                )
+        unknown = sorted(set(target.options) - set(self.options) - set(plain))
         if unknown:
-            known = ", ".join(["region", "endpoint", *self.options]) or "none"
+            known = ", ".join(["region", "endpoint", *self.options, *plain]) or "none"
             raise ConfigurationError(
                 f"target option {unknown[0]!r}: not understood by provider {self.name!r} (known: {known})"
             )
+        for name in plain:
+            spec, value = self.fields[name], target.options.get(name)
+            if value is not None and spec.pattern and not re.fullmatch(spec.pattern, value):
+                raise ConfigurationError(
+                    f"target option {name!r}: {value!r} is not {spec.rule or spec.pattern}"
+                )
 
     def resolve(self, target: StorageTarget) -> StorageTarget:
-        """The target checked and with credentials filled from the environment if absent."""
+        """The target checked, with credentials and fields filled from the environment if absent."""
         self.check_target(target)
         if target.credentials is None:
             creds = self.credentials_from_env(target)
             if creds is not None:
                 target = target.with_credentials(creds)
+        options = dict(target.options)
+        extra: dict[str, str] = {}
+        for name, spec in self.fields.items():
+            have = (
+                target.credentials is not None and name in target.credentials.extra
+                if spec.secret
+                else name in options
+            )
+            value = os.environ.get(spec.env) if spec.env and not have else None
+            if value:
+                if spec.secret:
+                    extra[name] = value
+                else:
+                    options[name] = value
+        if options != dict(target.options):
+            target = target.replace(options=MappingProxyType(options))
+            self.check_target(target)
+        if extra and target.credentials is not None:
+            target = target.with_credentials(target.credentials.with_extra(extra))
+        for name, spec in self.fields.items():
+            if spec.required and not self.field(target, name):
+                source = f" or set {spec.env}" if spec.env else ""
+                how = (
+                    f"add ?{name}=…{source}" if not spec.secret else f"set {spec.env or 'Credentials.extra'}"
+                )
+                raise ConfigurationError(f"target field {name!r}: required by provider {self.name!r}; {how}")
         return target
+
+    def field(self, target: StorageTarget, name: str) -> str | None:
+        """The value of declared field `name` on a resolved target (a secret's value revealed)."""
+        spec = self.fields[name]
+        if not spec.secret:
+            return target.options.get(name) or None
+        if target.credentials is None or name not in target.credentials.extra:
+            return None
+        return target.credentials.extra[name].get_secret_value()
 
     @classmethod
     def version(cls) -> str:
@@ -291,4 +409,5 @@ __all__ = [
     "Page",
     "Provider",
     "Session",
+    "TargetField",
 ]

@@ -131,24 +131,29 @@ class ProviderManager:
         except Exception as exc:
             self._fail(name, distribution, f"registration failed: {exc}")
             return
-        for impl in self.pm.hook.rtcsnap_register_providers.get_hookimpls():
-            if impl.plugin is not plugin:
-                continue
-            collected: list[type[Provider]] = []
-            try:
-                impl.function(register=collected.append)
-                for cls in collected:
-                    self._check(cls, name)
-                for cls in collected:
-                    self._add(ProviderEntry(cls, name, distribution, version))
-            except Exception as exc:
-                self.pm.unregister(plugin)
-                self._fail(
-                    name,
-                    distribution,
-                    f"rtcsnap_register_providers failed: {type(exc).__name__}: {exc}",
-                )
-                return
+        # Through pluggy's hook caller (not the impl's function), so wrappers and `pm.trace` see
+        # the call; the other plugins' plain impls are left out, so what `register` collects is
+        # this plugin's.
+        others = [
+            impl.plugin
+            for impl in self.pm.hook.rtcsnap_register_providers.get_hookimpls()
+            if impl.plugin is not plugin and not (impl.wrapper or impl.hookwrapper)
+        ]
+        call = self.pm.subset_hook_caller("rtcsnap_register_providers", remove_plugins=others)
+        collected: list[type[Provider]] = []
+        try:
+            call(register=collected.append)
+            for cls in collected:
+                self._check(cls, name)
+            for cls in collected:
+                self._add(ProviderEntry(cls, name, distribution, version))
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            self._fail(
+                name,
+                distribution,
+                f"rtcsnap_register_providers failed: {type(exc).__name__}: {exc}",
+            )
 
     def register_provider(self, cls: type[Provider], plugin: str = "<direct>") -> None:
         """Add a provider class without a plugin (tests, embedding); clashes raise."""

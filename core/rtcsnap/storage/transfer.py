@@ -354,7 +354,11 @@ def download(
 
         def work(key: str, listed: ObjectInfo | None, name: LocalName) -> None:
             try:
-                entry = _complete(local, key, name, listed) if listed is not None else None
+                known = listed
+                if known is None and local.journal.entry(name.rel) is not None:
+                    # an explicit key rtcsnap wrote before: a HEAD decides, not a GET
+                    known = policy.call(lambda: pool.get().stat(key))
+                entry = _complete(local, key, name, known) if known is not None else None
                 if entry is not None:
                     done = _Done(None, entry.size, entry.algorithm)
                 else:

@@ -10,9 +10,11 @@ Use it from a provider package's tests::
             return ContractEnv(provider=MyProvider, make_target=..., ...)
 
 Every test talks to a real server over HTTP through `rtcsnap.storage`, the same code path the
-CLI uses. Tests that need server-side fault injection (checksum mismatch, transient errors) are
-skipped when `ContractEnv.faults` is None; those needing a checksum are skipped when the provider
-declares none.
+CLI uses. The suite follows the provider's `Capabilities`: listing tests skip without ``list``,
+objects are seeded through `ContractEnv.seed` when the provider cannot upload, and verify's
+expected rows are what those capabilities allow. Tests that need server-side fault injection
+(checksum mismatch, transient errors) are skipped when `ContractEnv.faults` is None; those
+needing a checksum are skipped when the provider declares none.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pytest
 from rtcsnap.errors import Reason, StorageError
 from rtcsnap.providers.contract import ObjectInfo, ObjectStream, Page, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.regions import lookup
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage import download, iter_objects, upload, verify
 from rtcsnap.storage.destination import RESERVED
@@ -59,6 +62,8 @@ class ContractEnv:
     missing_bucket: Callable[[StorageTarget], StorageTarget]
     """The same target pointed at a bucket that does not exist."""
     faults: Faults | None = None
+    seed: Callable[[StorageTarget, str, bytes], None] | None = None
+    """Put one object server-side (for providers without ``upload``); default: `rtcsnap.upload`."""
     expected_storage_config: Callable[[StorageTarget], dict[str, Any]] | None = None
     """The exact StorageConfig wire dict expected for a target (secrets revealed)."""
     manager: ProviderManager = field(default_factory=ProviderManager)
@@ -126,32 +131,73 @@ class ProviderContract:
     ) -> dict[str, bytes]:
         objects = {target.key(f"{prefix}{i:04d}.jpg"): _body(i) for i in range(n)}
         for key, data in objects.items():
-            upload(target, key, data, content_type="image/jpeg", manager=env.manager, retry=FAST)
+            if env.seed is not None:
+                env.seed(target, key, data)
+            elif env.provider.capabilities.upload:
+                upload(target, key, data, content_type="image/jpeg", manager=env.manager, retry=FAST)
+            else:
+                pytest.fail("the provider cannot upload: give ContractEnv a `seed` function")
         return objects
+
+    @staticmethod
+    def _needs_list(env: ContractEnv) -> None:
+        if not env.provider.capabilities.list:
+            pytest.skip("provider cannot list")
 
     # -- StorageConfig ------------------------------------------------------------------------
 
     def test_storage_config_payload(self, env: ContractEnv, target: StorageTarget) -> None:
+        """The exact sub-config of the provider's Type, field by field (spec §3.3)."""
         provider = env.manager.get(env.provider.name)
-        wire = provider.storage_config(provider.resolve(target)).to_wire()
+        resolved = provider.resolve(target)
+        wire = provider.storage_config(resolved).to_wire()
         assert wire["Type"] == env.provider.storage_type
         sub = {0: "TosConfig", 2: "CustomConfig", 3: "VeImageXConfig"}[env.provider.storage_type]
         assert set(wire) == {"Type", sub}, "exactly the matching sub-config"
+        region = 0
+        if resolved.region is not None and env.provider.region_table is not None:
+            region = lookup(env.provider.region_table, resolved.region).code
+        expected: dict[str, Any]
         if env.provider.storage_type == 2:
-            assert wire[sub]["Vendor"] == env.provider.vendor
-            assert wire[sub]["Bucket"] == target.bucket
-            assert isinstance(wire[sub]["Region"], int)
+            creds = resolved.credentials
+            assert creds is not None
+            expected = {
+                "Vendor": env.provider.vendor,
+                "Region": region,
+                "Bucket": resolved.bucket,
+                "AccessKey": creds.access_key,
+                "SecretKey": creds.secret_key.get_secret_value(),
+            }
+        else:
+            name = "Bucket" if env.provider.storage_type == 0 else "ServiceId"
+            expected = {
+                "AccountId": provider.field(resolved, "account_id"),
+                name: resolved.bucket,
+                "Region": region,
+            }
+        assert wire[sub] == expected
         if env.expected_storage_config is not None:
             assert wire == env.expected_storage_config(target)
 
     # -- verify ---------------------------------------------------------------------------------
 
     def test_verify_good_credentials(self, env: ContractEnv, target: StorageTarget) -> None:
+        caps = env.provider.capabilities
         report = verify(target, manager=env.manager, retry=FAST)
-        assert [p.status for p in report.probes] == ["ok"] * 5, report.probes
-        assert report.fit_for_rtc and report.fit_for_retrieval
-        assert report.reason is None and report.leftover_probe is None
-        assert list(iter_objects(target, manager=env.manager)) == [], "the probe object was deleted"
+        delete = ("ok" if caps.delete else "unsupported") if caps.upload else "skipped"
+        expected = {
+            "reachable": "ok",
+            "write": "ok" if caps.upload else "unsupported",
+            "read": "ok",
+            "list": "ok" if caps.list else "unsupported",
+            "delete": delete,
+        }
+        assert {p.capability: p.status for p in report.probes} == expected, report.probes
+        assert report.fit_for_rtc == caps.upload
+        assert report.reason is None
+        assert (report.leftover_probe is None) == (caps.delete or not caps.upload)
+        if caps.list and caps.delete:
+            assert list(iter_objects(target, manager=env.manager)) == [], "the probe object was deleted"
 
     def test_verify_bad_secret(self, env: ContractEnv, target: StorageTarget) -> None:
         report = verify(env.bad_secret(target), manager=env.manager, retry=FAST)
@@ -179,6 +225,7 @@ class ProviderContract:
     # -- listing --------------------------------------------------------------------------------
 
     def test_pagination_across_pages(self, env: ContractEnv, target: StorageTarget) -> None:
+        self._needs_list(env)
         objects = self._seed(env, target, 7)
         self._seed(env, target, 1, prefix="other/")
         got = [o.key for o in iter_objects(target, "snaps/", page_size=2, manager=env.manager)]
@@ -188,6 +235,7 @@ class ProviderContract:
         assert sizes == {k: len(v) for k, v in objects.items()}
 
     def test_listing_is_lazy(self, env: ContractEnv, target: StorageTarget) -> None:
+        self._needs_list(env)
         self._seed(env, target, 9)
         provider = env.manager.get(env.provider.name)
         with provider.open(provider.resolve(target)) as inner:
@@ -203,6 +251,7 @@ class ProviderContract:
     # -- download -------------------------------------------------------------------------------
 
     def test_download_correct_bytes(self, env: ContractEnv, target: StorageTarget, tmp_path: Path) -> None:
+        self._needs_list(env)
         objects = self._seed(env, target, 12)
         report = download(
             target, tmp_path, prefix="snaps/", concurrency=4, page_size=5, manager=env.manager, retry=FAST
@@ -217,6 +266,7 @@ class ProviderContract:
     def test_download_interrupted_is_atomic_and_rerun_fetches_only_missing(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
+        self._needs_list(env)
         objects = self._seed(env, target, 10)
         seen: list[str] = []
 
@@ -253,14 +303,20 @@ class ProviderContract:
         report = download(target, tmp_path, keys=[*objects, missing], manager=env.manager, retry=FAST)
         assert sorted(report.downloaded) == sorted(objects)
         assert [(f.key, f.reason) for f in report.failed] == [(missing, Reason.NOT_FOUND)]
+        if env.faults is not None:
+            env.faults.clear()
         again = download(target, tmp_path, keys=list(objects), manager=env.manager, retry=FAST)
         assert sorted(again.skipped) == sorted(objects)
+        if env.faults is not None:
+            for key in objects:  # `stat` decided: the re-run opened no GET
+                assert env.faults.count("GET", key) == 0, key
 
     def test_downloads_are_verified_by_a_declared_checksum(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
         """An object written through the provider carries a checksum the provider declares, and
         the download is checked against it (never silently size-only)."""
+        self._needs_list(env)
         declared = env.provider.capabilities.checksums
         if not declared:
             pytest.skip("provider offers no checksum")
@@ -280,6 +336,7 @@ class ProviderContract:
     def test_checksum_mismatch_detected(
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
+        self._needs_list(env)
         if env.faults is None:
             pytest.skip("no fault injector for this provider's server")
         if not env.provider.capabilities.checksums:
@@ -296,6 +353,7 @@ class ProviderContract:
         self, env: ContractEnv, target: StorageTarget, tmp_path: Path
     ) -> None:
         """Retried by core's policy, not by the SDK: the SDK must send each request once."""
+        self._needs_list(env)
         if env.faults is None:
             pytest.skip("no fault injector for this provider's server")
         objects = self._seed(env, target, 2)
@@ -331,8 +389,9 @@ class ProviderContract:
             with pytest.raises(StorageError) as err:
                 session.get(gone).close()
         assert err.value.reason == Reason.NOT_FOUND
-        left = [o.key for o in iter_objects(target, manager=env.manager)]
-        assert left == [k for k in sorted(objects) if k != gone]
+        if env.provider.capabilities.list:
+            left = [o.key for o in iter_objects(target, manager=env.manager)]
+            assert left == [k for k in sorted(objects) if k != gone]
 
 
 def _finals(dest: Path) -> list[Path]:

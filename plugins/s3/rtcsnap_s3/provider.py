@@ -26,6 +26,7 @@ from rtcsnap.providers.contract import (
     Provider,
     Session,
 )
+from rtcsnap.providers.s3family import reason_for
 from rtcsnap.target import Credentials, StorageTarget
 
 if TYPE_CHECKING:
@@ -43,23 +44,6 @@ _STORED = (
     ("sha1", "ChecksumSHA1"),
 )
 """S3's stored full-object checksums (returned with ChecksumMode=ENABLED), cheapest first."""
-_BY_REASON = {
-    Reason.BUCKET_MISSING: ("NoSuchBucket",),
-    Reason.NOT_FOUND: ("NoSuchKey",),
-    Reason.UNKNOWN_ACCESS_KEY: ("InvalidAccessKeyId", "InvalidToken", "ExpiredToken"),
-    Reason.BAD_SECRET: ("SignatureDoesNotMatch",),
-    Reason.PERMISSION_DENIED: ("AccessDenied", "AllAccessDisabled", 403),
-    Reason.WRONG_REGION: (
-        "PermanentRedirect",
-        "TemporaryRedirect",
-        "IllegalLocationConstraintException",
-        301,
-    ),
-    Reason.THROTTLED: ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", 429),
-    Reason.TRANSIENT: ("InternalError", "ServiceUnavailable", "RequestTimeout", 500, 502, 503, 504),
-}
-_REASONS: dict[str | int, Reason] = {c: r for r, cs in _BY_REASON.items() for c in cs}
-"""S3 error code (or, when the code says nothing, HTTP status) -> reason."""
 _NETWORK = (
     bce.ConnectionError,
     bce.HTTPClientError,
@@ -84,11 +68,7 @@ def translate_error(
         err, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
         code, status = err.get("Code") or None, meta.get("HTTPStatusCode")
         request_id, text = meta.get("RequestId") or None, err.get("Message") or ""
-        reason = _REASONS.get(code or "") or _REASONS.get(status or 0, Reason.OTHER)
-        if code == "AuthorizationHeaderMalformed" and "region" in text.lower():
-            reason = Reason.WRONG_REGION
-        elif status == 404 and code in (None, "404", "NotFound"):
-            reason = Reason.BUCKET_MISSING if operation in ("head_bucket", "list") else Reason.NOT_FOUND
+        reason = reason_for(code, status, operation, text)
     elif isinstance(exc, _NETWORK):
         reason, text = Reason.NETWORK, str(exc)
         tried = endpoint or target.endpoint
@@ -144,15 +124,8 @@ class S3Session(Session):
         return translate_error(exc, operation, self.target, key, self.client.meta.endpoint_url)
 
     def head_bucket(self) -> None:
-        try:
-            with self.sdk("head_bucket"):
-                self.client.head_bucket(Bucket=self.bucket)
-        except StorageError as err:
-            if err.status != 403:
-                raise
-            with self.sdk("head_bucket"):  # a HEAD error has no body: a GET tells the 403s apart
-                self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
-            raise
+        with self.sdk("head_bucket"):
+            self.client.head_bucket(Bucket=self.bucket)
 
     def put(self, key: str, data: Body, content_type: str = "application/octet-stream") -> ObjectInfo:
         if isinstance(data, bytes):
@@ -177,9 +150,7 @@ class S3Session(Session):
             with self.sdk("get", key):  # a stalled or cut body fails while iterating
                 yield from body.iter_chunks(CHUNK_SIZE)
 
-        etag = _etag(resp.get("ETag"))
-        if resp.get("ServerSideEncryption") == "aws:kms" or resp.get("SSECustomerAlgorithm"):
-            etag = None  # the ETag is not the MD5 of the bytes
+        etag = self._plain_etag(resp)
         stored: dict[str, str] = {}
         if resp.get("ChecksumType") != "COMPOSITE":  # composite (per-part) values describe no bytes
             fields = cast(dict[str, Any], resp)
@@ -192,21 +163,28 @@ class S3Session(Session):
     def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": limit}
         if cursor is not None:
-            kind, _, value = cursor.partition(":")
-            if kind not in ("t", "a") or not value:
-                raise ValueError(f"s3: not a cursor of this provider: {cursor!r}")
-            kwargs["ContinuationToken" if kind == "t" else "StartAfter"] = value
+            kwargs["ContinuationToken"] = cursor
         with self.sdk("list", prefix):
             resp = self.client.list_objects_v2(**kwargs)
         items = [
             ObjectInfo(o["Key"], o["Size"], _etag(o.get("ETag")), o.get("LastModified"))
             for o in resp.get("Contents", [])
         ]
-        nxt = None
-        if resp.get("IsTruncated"):  # some servers omit the token (sdk-lab §7.2): resume after the last key
-            token = resp.get("NextContinuationToken")
-            nxt = f"t:{token}" if token else f"a:{items[-1].key}" if items else None
-        return Page(items, nxt)
+        token = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
+        if resp.get("IsTruncated") and not token:  # ListObjectsV2 always sends one: a broken server
+            raise StorageError(
+                Reason.OTHER,
+                f"s3://{self.bucket}/{prefix}: the listing says it is truncated but gives no "
+                "NextContinuationToken to resume from",
+                provider="s3",
+                operation="list",
+            )
+        return Page(items, token)
+
+    def stat(self, key: str) -> ObjectInfo:
+        with self.sdk("stat", key):
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        return ObjectInfo(key, head["ContentLength"], self._plain_etag(head), head.get("LastModified"))
 
     def delete(self, key: str) -> None:
         with self.sdk("delete", key):
@@ -217,9 +195,9 @@ class S3Session(Session):
         for a single-part upload, the MD5 of the part MD5s (``-N``) for a multipart one, whose part
         boundaries `HeadObject` of each part but the last tells (S3 allows uneven parts; a
         snapshot is rarely multipart, so N-1 HEADs are cheap where they happen)."""
-        for algorithm, _ in _STORED:
-            if algorithm in info.checksums:
-                return Checksum(algorithm, info.checksums[algorithm])
+        stored = Checksum.of(super().checksum(info))
+        if stored is not None:
+            return stored
         etag = (info.etag or "").lower()
         if _MD5.fullmatch(etag):
             return Checksum("md5", etag)
@@ -237,6 +215,13 @@ class S3Session(Session):
         if len(set(sizes)) == 1:
             return Checksum("md5-multipart", etag, MappingProxyType({"part_size": sizes[0]}))
         return Checksum("md5-multipart", etag, MappingProxyType({"part_sizes": tuple(sizes)}))
+
+    @staticmethod
+    def _plain_etag(resp: Any) -> str | None:
+        """The ETag, unless encryption makes it something other than the MD5 of the bytes."""
+        if resp.get("ServerSideEncryption") == "aws:kms" or resp.get("SSECustomerAlgorithm"):
+            return None
+        return _etag(resp.get("ETag"))
 
     def close(self) -> None:
         self.client.close()

@@ -1,4 +1,7 @@
-"""Where OpenAPI credentials come from, in the official SDK's order, without its global state.
+"""Where Volcengine credentials come from, in the official SDK's order, without its global state.
+
+Shared by the OpenAPI client and the Volcengine storage providers (TOS, veImageX), so it sits
+below both: providers never import the OpenAPI layer.
 
 explicit arguments → ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) →
 ``~/.volc/credentials`` (INI, ``[default] access_key_id / secret_access_key``) → ``~/.volc/config``
@@ -56,17 +59,22 @@ def resolve_credentials(
     return creds
 
 
-def _resolve(access_key: str | None, secret_key: str | None, session_token: str | None) -> Credentials:
-    if access_key or secret_key:
-        if not (access_key and secret_key):
-            raise ConfigurationError("credentials: give both access_key and secret_key")
-        return Credentials.of(access_key, secret_key, session_token)
+def from_chain(session_token: str | None = None) -> Credentials | None:
+    """The environment, then the files; None when neither has a key pair."""
     ak, sk = os.environ.get("VOLC_ACCESSKEY"), os.environ.get("VOLC_SECRETKEY")
     if ak and sk:
         return Credentials.of(
             ak, sk, session_token or os.environ.get("VOLC_SESSION_TOKEN"), source="env:VOLC_ACCESSKEY"
         )
-    found = from_files()
+    return from_files()
+
+
+def _resolve(access_key: str | None, secret_key: str | None, session_token: str | None) -> Credentials:
+    if access_key or secret_key:
+        if not (access_key and secret_key):
+            raise ConfigurationError("credentials: give both access_key and secret_key")
+        return Credentials.of(access_key, secret_key, session_token)
+    found = from_chain(session_token)
     if found is not None:
         return found
     raise ConfigurationError(
@@ -75,4 +83,4 @@ def _resolve(access_key: str | None, secret_key: str | None, session_token: str 
     )
 
 
-__all__ = ["from_files", "resolve_credentials"]
+__all__ = ["from_chain", "from_files", "resolve_credentials"]
