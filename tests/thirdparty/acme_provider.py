@@ -127,7 +127,7 @@ class AcmeProvider(Provider):
             type=2,
             custom_config=CustomConfig(
                 vendor=3,
-                region=int(target.region or 0),
+                region=target.region or 0,  # COS has no code 0 (spec §3.4.6): a target names its region
                 bucket=target.bucket,
                 access_key=c.access_key,
                 secret_key=c.secret_key.get_secret_value(),

@@ -19,7 +19,9 @@ class TestAcmeContract(ProviderContract):
             bucket = f"acme-{uuid.uuid4().hex[:12]}"
             local_s3.create_bucket(bucket)
             return StorageTarget.parse(
-                f"acme://{bucket}/snaps?endpoint={local_s3.endpoint}", access_key=ak, secret_key=sk
+                f"acme://{bucket}/snaps?region=ap-beijing&endpoint={local_s3.endpoint}",
+                access_key=ak,
+                secret_key=sk,
             )
 
         return ContractEnv(

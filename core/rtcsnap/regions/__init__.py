@@ -3,7 +3,8 @@
 The OpenAPI only takes integers whose meaning depends on StorageConfig.Type and, for
 third-party storage, CustomConfig.Vendor; users think in provider region ids
 ("oss-cn-hangzhou", "us-east-1"). The tables live in ``data/*.json`` so they can be
-corrected or completed (OBS/COS/Kodo were never retrieved) without touching code.
+corrected without touching code. Every shipped table is confirmed (spec §9 #3, #4): a code it
+does not list is rejected. A table marked ``"confirmed": false`` would accept unlisted codes.
 """
 
 from __future__ import annotations
@@ -138,8 +139,18 @@ def _by_code(t: RegionTable, code: int) -> RegionEntry:
         return entry
     if not t.confirmed:
         return RegionEntry(code, "", None, "", True, "unconfirmed code")
-    codes = sorted(e.code for e in t.entries)
-    raise ValidationError(f"unknown {t.table} region code {code}; valid codes: {codes[0]}-{codes[-1]}")
+    raise ValidationError(f"unknown {t.table} region code {code}; valid codes: {_code_ranges(t)}")
+
+
+def _code_ranges(t: RegionTable) -> str:
+    """The listed codes as runs: ``0-23``, or ``1, 3, 5-6, 11, 14`` for a sparse table."""
+    runs: list[list[int]] = []
+    for code in sorted(e.code for e in t.entries):
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) or "none"
 
 
 def _unknown_name(t: RegionTable, name: str) -> str:
