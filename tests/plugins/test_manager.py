@@ -31,6 +31,9 @@ def rtcsnap_register_providers(register):
 """
 
 
+SHIPPED = {"s3", "tos", "veimagex"}
+"""The providers this workspace installs as plugins."""
+
 def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -> str:
     return PROVIDER_SRC.format(name=name, scheme=scheme or name, vendor=vendor, cls=cls)
 
@@ -112,7 +115,7 @@ def test_allow_list_and_block_list(fake_dist, monkeypatch) -> None:
     monkeypatch.delenv("RTCSNAP_LOAD_PLUGINS")
     monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", "s3")
     mgr, _ = load(site, monkeypatch)
-    assert names(mgr) == {"acme"}
+    assert names(mgr) == SHIPPED - {"s3"} | {"acme"}, "every plugin but the blocked one"
     with pytest.raises(UnknownProviderError, match="acme"):
         mgr.for_scheme("s3")
 
@@ -187,7 +190,7 @@ def test_blocking_one_plugin_loads_all_the_others(fake_dist, monkeypatch, blocke
     assert site is not None
     monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", blocked)
     mgr, _ = load(site, monkeypatch)
-    assert names(mgr) == {"s3", "one", "two", "three"} - {blocked}
+    assert names(mgr) == SHIPPED | {"one", "two", "three"} - {blocked}
 
 
 def test_a_provider_reports_its_distributions_version() -> None:

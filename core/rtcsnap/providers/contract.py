@@ -276,6 +276,10 @@ class Provider(ABC):
     """Logger names of the SDK (e.g. ``("botocore", "urllib3")``): their records pass through the
     secret-redaction filter of `rtcsnap.logs` before any handler sees them."""
     description: ClassVar[str] = ""
+    rtc_write_path: ClassVar[str | None] = None
+    """How RTC writes when not with a key from the StorageConfig (TOS, veImageX: the main
+    account's service authorization). Then `verify` says plainly that RTC's own write path is
+    beyond what a user key can prove, and what the probes did prove instead."""
 
     @abstractmethod
     def storage_config(self, target: StorageTarget) -> Any:

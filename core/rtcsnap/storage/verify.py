@@ -228,6 +228,21 @@ def verify(
 
     if report.rtc_config_error is not None:
         report.notes.append(f"RTC cannot use this target: {report.rtc_config_error}")
+    if provider.rtc_write_path is not None:
+        proved = [
+            text
+            for capability, text in (
+                ("reachable", f"the bucket exists{' in ' + t.region if t.region else ''}"),
+                ("write", "this key can write"),
+                ("read", "read"),
+                ("list", "list"),
+            )
+            if report.probes and any(p.capability == capability and p.ok for p in report.probes)
+        ]
+        report.notes.append(
+            f"RTC writes here with {provider.rtc_write_path}, not with this key: no user key can "
+            "prove that write path. Proved instead: " + (", ".join(proved) or "nothing") + "."
+        )
     if report.fit_for_rtc and report.can("read"):
         report.notes.append(
             "this key can also read; Volcengine advises giving RTC a write-only key "

@@ -10,6 +10,11 @@ Fixtures:
 * ``local_seaweed`` — SeaweedFS's S3 gateway (a second, independent S3 implementation with real
   SigV4 checks and write-only keys; see `rtcsnap.testing.seaweed`), one process per session;
   skipped without the ``weed`` binary unless ``RTCSNAP_REQUIRE_SERVICES`` is set, then it fails;
+* ``local_imagex`` — a veImageX server (OpenAPI, upload host, file host) in-process on 127.0.0.1,
+  session-scoped, with real Volc-V4 checks and per-action keys (`rtcsnap.testing.imagexserver`);
+* ``local_tos`` — a Volcengine TOS server (moto's store behind real TOS4-HMAC-SHA256 checks,
+  per-action keys, JSON errors/listings, CRC64) in-process on 127.0.0.1, session-scoped; the
+  official SDK reaches it as an HTTP proxy (see `rtcsnap.testing.tosserver`);
 * ``unique_bucket`` — a fresh, valid bucket name per test;
 * ``emulator``, ``emulator_server``, ``make_emulator``, ``emulator_client`` — the snapshot OpenAPI
   emulator served over HTTP, fresh per test (see `rtcsnap.testing.emulator`).
@@ -37,8 +42,10 @@ from rtcsnap.testing.emulator import (
 )
 
 if TYPE_CHECKING:
+    from rtcsnap.testing.imagexserver import LocalImageXServer
     from rtcsnap.testing.s3server import LocalS3Server
     from rtcsnap.testing.seaweed import SeaweedS3Server
+    from rtcsnap.testing.tosserver import LocalTOSServer
 
 _counter = itertools.count()
 
@@ -87,6 +94,24 @@ def local_seaweed() -> Iterator[SeaweedS3Server]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def local_imagex() -> Iterator[LocalImageXServer]:
+    """One in-process veImageX server per session; give each test its own `create_service()`."""
+    from rtcsnap.testing.imagexserver import LocalImageXServer
+
+    with LocalImageXServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def local_tos() -> Iterator[LocalTOSServer]:
+    """One in-process TOS server per session; buckets are moto's (process-global): unique names."""
+    from rtcsnap.testing.tosserver import LocalTOSServer
+
+    with LocalTOSServer() as server:
+        yield server
+
+
 @pytest.fixture
 def unique_bucket() -> str:
     return new_bucket_name()
@@ -97,9 +122,11 @@ __all__ = [
     "emulator",
     "emulator_client",
     "emulator_server",
+    "local_imagex",
     "local_s3",
     "local_s3_admin",
     "local_seaweed",
+    "local_tos",
     "make_emulator",
     "new_bucket_name",
     "unique_bucket",
