@@ -1,0 +1,264 @@
+"""Volcengine TOS over the official `tos` SDK (StorageConfig Type 0, spec §3.3.1).
+
+RTC writes to TOS with the main account's service authorization (`AccountId` in the payload),
+not with a key: what `verify` proves with the user's key is that the bucket exists in that
+region and what the key itself may do — not RTC's own write path (see `verify_notes`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from collections.abc import Iterator
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from rtcsnap.errors import ConfigurationError, Reason, StorageError
+from rtcsnap.providers.contract import (
+    CHUNK_SIZE,
+    Body,
+    Capabilities,
+    Checksum,
+    ObjectInfo,
+    ObjectStream,
+    Page,
+    Provider,
+    Session,
+    TargetField,
+)
+from rtcsnap.providers.s3family import reason_for
+from rtcsnap.target import Credentials, StorageTarget
+from rtcsnap.volc_credentials import from_chain
+
+with warnings.catch_warnings():
+    # tos 2.9.3's utils.py has an invalid "\d" escape: compiled without a .pyc cache, every
+    # import would print a warning into rtcsnap's CLI output
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", SyntaxWarning)
+    import tos
+    from tos.exceptions import TosClientError, TosServerError
+
+_TOS_CODES: dict[str | int, Reason] = {
+    "InvalidAccessKeyId": Reason.UNKNOWN_ACCESS_KEY,
+    "AccountDisable": Reason.PERMISSION_DENIED,
+    "RequestTimeTooSkewed": Reason.OTHER,
+    "ExceedAccountQPSLimit": Reason.THROTTLED,
+    "ExceedBucketQPSLimit": Reason.THROTTLED,
+    "InvalidLocationConstraint": Reason.WRONG_REGION,
+    "InvalidRegion": Reason.WRONG_REGION,
+}
+"""TOS's own codes beyond the S3 family's (`rtcsnap.providers.s3family`)."""
+_CRC_FAILED = ("crc", "is not equal to tos crc")
+_MD5_HEX = frozenset("0123456789abcdef")
+
+
+def _is_local(endpoint: str) -> bool:
+    """An IP or localhost endpoint: a local server, reached as an HTTP proxy (the SDK is
+    virtual-host only and ``BUCKET.127.0.0.1`` resolves nowhere; sdk-lab §2, §10)."""
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class TosSession(Session):
+    sdk_errors = (TosServerError, TosClientError, OSError)
+
+    def __init__(self, provider: TosProvider, target: StorageTarget) -> None:
+        super().__init__(provider, target)
+        creds = target.credentials
+        if creds is None:
+            raise ConfigurationError(
+                "tos: no credentials: pass access/secret keys, or set TOS_ACCESS_KEY/TOS_SECRET_KEY "
+                "or VOLC_ACCESSKEY/VOLC_SECRETKEY"
+            )
+        region = target.region or "cn-beijing"
+        kwargs: dict[str, Any] = {}
+        endpoint = target.endpoint or f"https://tos-{region}.volces.com"
+        if target.endpoint and _is_local(target.endpoint):
+            parts = urlsplit(target.endpoint)
+            kwargs.update(proxy_host=parts.hostname, proxy_port=parts.port or 80)
+            endpoint = f"http://tos-{region}.rtcsnap.invalid"  # never resolved: the proxy gets it
+        self.bucket = target.bucket
+        self.endpoint = target.endpoint or endpoint
+        self.client = tos.TosClientV2(
+            creds.access_key,
+            creds.secret_key.get_secret_value(),
+            endpoint=endpoint,
+            region=region,
+            security_token=creds.session_token.get_secret_value() if creds.session_token else None,
+            max_retry_count=0,  # core owns retries
+            enable_crc=True,  # put: the SDK compares the server's CRC64; get: core hashes too
+            connection_time=10,
+            socket_timeout=60,
+            dns_cache_time=0,  # no DNS-cache thread per client
+            **kwargs,
+        )
+
+    def translate(self, exc: BaseException, operation: str, key: str = "") -> StorageError:
+        where = f"tos://{self.bucket}/{key}" if key else f"tos://{self.bucket}"
+        code = status = request_id = None
+        if isinstance(exc, TosServerError):
+            code, status, request_id = exc.code or None, exc.status_code, exc.request_id or None
+            text = exc.message or ""
+            reason = reason_for(code, status, operation, text, _TOS_CODES)
+        elif isinstance(exc, TosClientError) and any(m in str(exc.message).lower() for m in _CRC_FAILED):
+            reason, text = Reason.CHECKSUM_MISMATCH, str(exc.message)
+        elif isinstance(exc, TosClientError | OSError):
+            cause = getattr(exc, "cause", None)
+            reason = Reason.NETWORK
+            text = f"{getattr(exc, 'message', exc)}" + (f" ({type(cause).__name__})" if cause else "")
+            text = f"{text} (endpoint {self.endpoint})"
+        else:
+            reason, text = Reason.OTHER, type(exc).__name__
+        return StorageError(
+            reason,
+            f"{where}: {text or reason.describe}",
+            provider="tos",
+            operation=operation,
+            code=code,
+            status=status,
+            request_id=request_id,
+        )
+
+    def head_bucket(self) -> None:
+        with self.sdk("head_bucket"):
+            self.client.head_bucket(self.bucket)
+
+    def put(self, key: str, data: Body, content_type: str = "application/octet-stream") -> ObjectInfo:
+        content = data if isinstance(data, bytes) else data.read()
+        with self.sdk("put", key):
+            resp = self.client.put_object(self.bucket, key, content=content, content_type=content_type)
+        return ObjectInfo(key, len(content), _etag(resp.etag), checksums=_crc(resp))
+
+    def get(self, key: str) -> ObjectStream:
+        with self.sdk("get", key):
+            resp = self.client.get_object(self.bucket, key)
+
+        def chunks() -> Iterator[bytes]:
+            with self.sdk("get", key):  # a cut body, or the SDK's own end-of-stream CRC check
+                while chunk := resp.read(CHUNK_SIZE):
+                    yield chunk
+
+        return ObjectStream(_info(key, resp), chunks(), resp.resp.resp.close)  # the requests.Response
+
+    def stat(self, key: str) -> ObjectInfo:
+        with self.sdk("stat", key):
+            return _info(key, self.client.head_object(self.bucket, key))
+
+    def list_page(self, prefix: str, cursor: str | None, limit: int) -> Page:
+        with self.sdk("list", prefix):
+            resp = self.client.list_objects_type2(
+                self.bucket,
+                prefix=prefix,
+                max_keys=limit,
+                continuation_token=cursor,
+                list_only_once=True,  # one page per call: the loop is core's
+            )
+        items = [
+            ObjectInfo(o.key, int(o.size), _etag(o.etag), o.last_modified, _crc(o)) for o in resp.contents
+        ]
+        token = resp.next_continuation_token if resp.is_truncated else None
+        if resp.is_truncated and not token:
+            raise StorageError(
+                Reason.OTHER,
+                f"tos://{self.bucket}/{prefix}: the listing is truncated but gives no continuation token",
+                provider="tos",
+                operation="list",
+            )
+        return Page(items, token)
+
+    def delete(self, key: str) -> None:
+        with self.sdk("delete", key):
+            self.client.delete_object(self.bucket, key)
+
+    def checksum(self, info: ObjectInfo) -> Checksum | None:
+        """The stored CRC64-ECMA; else a plain MD5 ETag (a single-part object)."""
+        stored = Checksum.of(super().checksum(info))
+        if stored is not None:
+            return stored
+        etag = (info.etag or "").lower()
+        return Checksum("md5", etag) if len(etag) == 32 and set(etag) <= _MD5_HEX else None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class TosProvider(Provider):
+    name = "tos"
+    scheme = "tos"
+    storage_type = 0
+    region_table = "tos"
+    capabilities = Capabilities(checksums=("crc64ecma", "md5"))
+    fields = MappingProxyType(
+        {
+            "account_id": TargetField(
+                "the Volcengine main account id RTC writes as (spec §3.3.1)",
+                env="VOLC_ACCOUNT_ID",
+                pattern=r"[0-9]{1,20}",
+                rule="a numeric account id",
+            )
+        }
+    )
+    credential_env = ("TOS_ACCESS_KEY", "TOS_SECRET_KEY")
+    session_token_env = "TOS_SECURITY_TOKEN"
+    sdk_loggers = ("tos", "urllib3", "requests")
+    description = "Volcengine TOS (tos SDK); credentials TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY"
+    rtc_write_path = "the main account's service authorization (TosConfig.AccountId)"
+
+    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
+        """The SDK's own variables first, then the Volcengine chain (env, ~/.volc)."""
+        return super().credentials_from_env(target) or from_chain(os.environ.get("TOS_SECURITY_TOKEN"))
+
+    def storage_config(self, target: StorageTarget) -> Any:
+        from rtcsnap.models import StorageConfig, TosConfig
+
+        account = self.field(target, "account_id")
+        if not account:
+            raise ConfigurationError(
+                "tos: account_id required for StorageConfig (RTC writes as the main account): "
+                "add ?account_id=… or set VOLC_ACCOUNT_ID"
+            )
+        return StorageConfig(
+            type=self.storage_type,
+            tos_config=TosConfig(
+                account_id=account, bucket=target.bucket, region=target.region or "cn-beijing"
+            ),
+        )
+
+    def target_for(self, config: Any) -> StorageTarget:
+        from rtcsnap.regions import load_table
+
+        tos_config = config.tos_config
+        entry = load_table("tos").by_code(int(tos_config.region))
+        return StorageTarget(
+            scheme=self.scheme,
+            bucket=tos_config.bucket,
+            region=entry.region if entry is not None else None,
+            options=MappingProxyType({"account_id": tos_config.account_id}),
+        )
+
+    def open(self, target: StorageTarget) -> TosSession:
+        return TosSession(self, target)
+
+
+def _etag(value: str | None) -> str | None:
+    return value.strip('"') if value else None
+
+
+def _crc(obj: Any) -> MappingProxyType[str, str]:
+    value = getattr(obj, "hash_crc64_ecma", None)
+    return MappingProxyType({"crc64ecma": str(value)} if value not in (None, "") else {})
+
+
+def _info(key: str, resp: Any) -> ObjectInfo:
+    return ObjectInfo(key, int(resp.content_length), _etag(resp.etag), resp.last_modified, _crc(resp))
+
+
+__all__ = ["TosProvider", "TosSession"]
