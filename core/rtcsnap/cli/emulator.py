@@ -67,3 +67,66 @@ def serve_cmd(
         port,
         access_log=not quiet,
     )
+
+
+def _key_pair(option: str, value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    ak, sep, sk = value.partition(":")
+    if not sep or not ak or not sk:
+        raise ConfigurationError(f"{option}: expected AK:SK")
+    return ak, sk
+
+
+@emulator_group.command("storage")
+@click.argument("kind", type=click.Choice(["s3", "tos", "veimagex"]))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
+@click.option(
+    "--bucket", "buckets", multiple=True, help="Repeatable; veImageX: service ids. Created at start."
+)
+@click.option("--access-key", help="The admin key (generated if absent).")
+@click.option("--secret-key", help="The admin secret (generated if absent).")
+@click.option("--write-only-key", metavar="AK:SK", help="A key that can put but not get, list or delete.")
+@click.option("--read-only-key", metavar="AK:SK", help="A key that can get and list but not put or delete.")
+def storage_cmd(
+    kind: str,
+    host: str,
+    port: int,
+    buckets: tuple[str, ...],
+    access_key: str | None,
+    secret_key: str | None,
+    write_only_key: str | None,
+    read_only_key: str | None,
+) -> None:
+    """Serve a local storage server that checks KIND's real signatures, until SIGINT/SIGTERM.
+
+    Once ready it prints one JSON line on stdout: endpoint, buckets, the admin, write-only and
+    read-only keys, and the rtcsnap target URL of the first bucket. It is a test server: the
+    line holds its secrets on purpose."""
+    import json
+    import signal
+    import threading
+
+    from rtcsnap.testing.storage_servers import open_server
+
+    if (access_key is None) != (secret_key is None):
+        raise ConfigurationError("--access-key and --secret-key go together")
+    admin = (access_key, secret_key) if access_key and secret_key else None
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open_server(
+            kind,
+            host=host,
+            port=port,
+            buckets=buckets,
+            admin=admin,
+            write_only=_key_pair("--write-only-key", write_only_key),
+            read_only=_key_pair("--read-only-key", read_only_key),
+        ) as running:
+            print(json.dumps(running.describe()), flush=True)
+            stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -154,22 +154,31 @@ class SeaweedS3Server:
     """No fault injector: SeaweedFS runs out of process (mirrors `LocalS3Server.faults`)."""
 
     def __init__(
-        self, weed: str | None = None, *, host: str = "127.0.0.1", startup_timeout: float = STARTUP_TIMEOUT
+        self,
+        weed: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        startup_timeout: float = STARTUP_TIMEOUT,
+        s3_port: int = 0,
+        extra_keys: Iterable[SeaweedKey] = (),
     ) -> None:
+        """`s3_port` 0 picks a free port; `extra_keys` are identities with chosen key pairs (the
+        ``admin`` name replaces the generated admin key), for `rtcsnap emulator storage`."""
         self.weed = weed
         self.host = host
         self.startup_timeout = startup_timeout
-        self.keys: Mapping[str, SeaweedKey] = MappingProxyType(
-            {
-                name: SeaweedKey(
-                    name,
-                    f"RTCSNAP{name.upper().replace('_', '')}{secrets.token_hex(6).upper()}",
-                    secrets.token_urlsafe(24),
-                    acts,
-                )
-                for name, acts in FIXED_KEYS.items()
-            }
-        )
+        self.s3_port = s3_port
+        keys = {
+            name: SeaweedKey(
+                name,
+                f"RTCSNAP{name.upper().replace('_', '')}{secrets.token_hex(6).upper()}",
+                secrets.token_urlsafe(24),
+                acts,
+            )
+            for name, acts in FIXED_KEYS.items()
+        }
+        keys.update({k.name: k for k in extra_keys})
+        self.keys: Mapping[str, SeaweedKey] = MappingProxyType(keys)
         self.dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._ports: dict[str, int] = {}
@@ -384,6 +393,8 @@ class SeaweedS3Server:
     def _start_once(self, weed: str) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="rtcsnap-weed-"))
         self._ports = _free_ports(("master", "volume", "filer", "s3"))
+        if self.s3_port:
+            self._ports["s3"] = self.s3_port
         identities = {
             "identities": [
                 {

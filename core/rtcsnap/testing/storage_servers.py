@@ -1,0 +1,155 @@
+"""Every local storage server behind one shape, for `rtcsnap emulator storage KIND` and for
+code that wants "a bucket with a write-only key" whatever the storage.
+
+    with open_server("tos", buckets=["snaps"]) as running:
+        print(running.describe())          # the JSON the CLI prints: endpoint, keys, target URL
+
+A KIND maps to the server that checks that vendor's real signatures: ``s3`` → SeaweedFS (a
+native S3 server with per-key actions), ``tos`` → `LocalTOSServer`, ``veimagex`` →
+`LocalImageXServer`. Keys use SeaweedFS's action names (`rtcsnap.testing.keys`): the write-only
+key may only ``Write``; the read-only key may ``Read`` and ``List``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from rtcsnap.errors import ConfigurationError
+
+KINDS = ("s3", "tos", "veimagex")
+WRITE_ONLY = ("Write",)
+READ_ONLY = ("Read", "List")
+SAMPLE_ACCOUNT_ID = "2100000000"
+"""The AccountId put in TOS/veImageX target URLs: the local servers have no accounts."""
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class RunningServer:
+    kind: str
+    endpoint: str
+    region: str
+    buckets: list[str]
+    admin: Pair
+    write_only: Pair
+    read_only: Pair
+    account_id: str = SAMPLE_ACCOUNT_ID
+    server: Any = field(default=None, repr=False)
+
+    def target(self, bucket: str | None = None) -> str:
+        """The rtcsnap target URL of `bucket` (default: the first) on this server."""
+        name = bucket or self.buckets[0]
+        query: dict[str, str] = {"region": self.region, "endpoint": self.endpoint}
+        if self.kind == "s3":
+            query["addressing"] = "path"
+        else:
+            query["account_id"] = self.account_id
+        return f"{self.kind}://{name}?{urlencode(query, safe=':/')}"
+
+    def describe(self) -> dict[str, Any]:
+        """What `rtcsnap emulator storage` prints (secrets included: it is a local test server)."""
+        return {
+            "kind": self.kind,
+            "endpoint": self.endpoint,
+            "buckets": list(self.buckets),
+            "access_key": self.admin[0],
+            "secret_key": self.admin[1],
+            "keys": {"write_only": list(self.write_only), "read_only": list(self.read_only)},
+            "target": self.target(),
+        }
+
+
+def _pair(given: Pair | None) -> Pair:
+    if given is not None:
+        return given
+    return f"AKLT{secrets.token_hex(12).upper()}", secrets.token_urlsafe(30)
+
+
+def _s3(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.seaweed import FIXED_KEYS, SeaweedKey, SeaweedS3Server
+
+    extra = [
+        SeaweedKey("admin", *admin, FIXED_KEYS["admin"]),
+        SeaweedKey("rtc_write_only", *wo, WRITE_ONLY),
+        SeaweedKey("read_only_cli", *ro, READ_ONLY),
+    ]
+    server = SeaweedS3Server(host=host, s3_port=port, extra_keys=extra).start()
+    for bucket in buckets:
+        server.create_bucket(bucket)
+    return server
+
+
+def _tos(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.tosserver import LocalTOSServer
+
+    server = LocalTOSServer(host, port)
+    _install(server, admin, wo, ro)
+    server.start()
+    for bucket in buckets:
+        server.create_bucket(bucket)
+    return server
+
+
+def _veimagex(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.imagexserver import LocalImageXServer
+
+    server = LocalImageXServer(host, port)
+    _install(server, admin, wo, ro)
+    server.start()
+    for service in buckets:
+        server.create_service(service)
+    return server
+
+
+def _install(server: Any, admin: Pair, wo: Pair, ro: Pair) -> None:
+    server.keys.add(["Admin"], name="cli-admin", access_key=admin[0], secret_key=admin[1])
+    server.keys.add(WRITE_ONLY, name="write-only", access_key=wo[0], secret_key=wo[1])
+    server.keys.add(READ_ONLY, name="read-only", access_key=ro[0], secret_key=ro[1])
+
+
+_FACTORIES: dict[str, tuple[Callable[..., Any], str, str]] = {
+    "s3": (_s3, "us-east-1", "snapshots"),
+    "tos": (_tos, "cn-beijing", "snapshots"),
+    "veimagex": (_veimagex, "cn-north-1", "snapsvc001"),
+}
+"""KIND -> (start function, region its targets name, default bucket / service id)."""
+
+
+@contextlib.contextmanager
+def open_server(
+    kind: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    buckets: Sequence[str] = (),
+    admin: Pair | None = None,
+    write_only: Pair | None = None,
+    read_only: Pair | None = None,
+) -> Iterator[RunningServer]:
+    """Start the server for `kind` with `buckets` created and three keys installed; stop it after."""
+    if kind not in _FACTORIES:
+        raise ConfigurationError(f"storage server kind {kind!r}: expected one of {', '.join(KINDS)}")
+    start, region, default = _FACTORIES[kind]
+    names = list(dict.fromkeys(buckets)) or [default]
+    keys = _pair(admin), _pair(write_only), _pair(read_only)
+    if len({k[0] for k in keys}) != 3:
+        raise ConfigurationError("storage server keys: the admin, write-only and read-only keys must differ")
+    try:
+        server = start(host, port, names, *keys)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"storage server {kind}: {exc.name or exc} is missing; install rtcsnap[testing]"
+        ) from None
+    try:
+        yield RunningServer(kind, server.endpoint, region, names, *keys, server=server)
+    finally:
+        server.stop()
+
+
+__all__ = ["KINDS", "READ_ONLY", "SAMPLE_ACCOUNT_ID", "WRITE_ONLY", "RunningServer", "open_server"]
