@@ -160,6 +160,38 @@ _CRC64NVME = _crcmod(0x1AD93D23594C93659, 0, 0xFFFFFFFFFFFFFFFF)
 _CRC64ECMA = _crcmod(0x142F0E1EBA9EA3693, 0, 0xFFFFFFFFFFFFFFFF)
 _VECTOR = b"123456789"  # the standard CRC check input
 
+QETAG_BLOCK = 4 * 1024 * 1024
+
+
+class _Qetag:
+    """Qiniu's ``hash``: the SHA-1 of the data when it fits one 4 MiB block (prefix 0x16), else
+    the SHA-1 of the blocks' SHA-1s (prefix 0x96), URL-safe base64 (developer.qiniu.com qetag)."""
+
+    def __init__(self) -> None:
+        self._blocks: list[bytes] = []
+        self._current = hashlib.sha1(usedforsecurity=False)
+        self._filled = 0
+
+    def update(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            take = min(len(view), QETAG_BLOCK - self._filled)
+            self._current.update(view[:take])
+            self._filled += take
+            view = view[take:]
+            if self._filled == QETAG_BLOCK:
+                self._blocks.append(self._current.digest())
+                self._current, self._filled = hashlib.sha1(usedforsecurity=False), 0
+
+    def value(self) -> str:
+        blocks = self._blocks + ([self._current.digest()] if self._filled or not self._blocks else [])
+        if len(blocks) == 1:
+            raw = b"\x16" + blocks[0]
+        else:
+            raw = b"\x96" + hashlib.sha1(b"".join(blocks), usedforsecurity=False).digest()
+        return base64.urlsafe_b64encode(raw).decode()
+
+
 _lock = threading.Lock()
 _registry: dict[str, Algorithm] = {}
 
@@ -241,6 +273,8 @@ for _algo in (
     Algorithm("crc32c", lambda p: _Crc(_CRC32C, 32, False), (_VECTOR, "4waSgw==", {}), _b64),
     Algorithm("crc64nvme", lambda p: _Crc(_CRC64NVME, 64, False), (_VECTOR, "rosUhgp5mIg=", {}), _b64),
     Algorithm("crc64ecma", lambda p: _Crc(_CRC64ECMA, 64, True), (_VECTOR, "11051210869376104954", {})),
+    # vector from the qiniu SDK's own qiniu.utils.etag_stream (7.18.0)
+    Algorithm("qetag", lambda p: _Qetag(), (_VECTOR, "FvfDvB2AjgRzKt9nmWXMw0ynrjRB", {})),
 ):
     register(_algo)
 
