@@ -403,6 +403,53 @@ class Provider(ABC):
         return f"<{type(self).__name__} {self.name} {self.scheme}:// Type={self.storage_type} Vendor={self.vendor}>"
 
 
+class ThirdPartyProvider(Provider):
+    """Base of the StorageConfig Type 2 providers (S3, OSS, OBS, COS, Kodo): their payload is one
+    shape, `CustomConfig{Vendor, Region, Bucket, AccessKey, SecretKey}` (spec §3.3.4), built and
+    read back here once. Subclasses set `vendor` and `region_table`."""
+
+    storage_type: ClassVar[int] = 2
+
+    def storage_config(self, target: StorageTarget) -> Any:
+        from rtcsnap.models import CustomConfig, StorageConfig
+
+        if not target.region:
+            raise ConfigurationError(
+                f"{self.name}: region required for StorageConfig (RTC needs Region): add ?region=..."
+            )
+        creds = target.credentials
+        if creds is None:
+            raise ConfigurationError(f"{self.name}: credentials required for StorageConfig")
+        if creds.session_token is not None:
+            raise ConfigurationError(
+                f"{self.name}: StorageConfig cannot carry an STS session token; give RTC a long-term key"
+            )
+        return StorageConfig(
+            type=self.storage_type,
+            custom_config=CustomConfig(
+                vendor=self.vendor,
+                region=target.region,
+                bucket=target.bucket,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key.get_secret_value(),
+            ),
+        )
+
+    def target_for(self, config: Any) -> StorageTarget:
+        from rtcsnap.regions import load_table
+
+        custom = config.custom_config
+        entry = load_table(self.region_table or self.name).by_code(int(custom.region))
+        return StorageTarget(
+            scheme=self.scheme,
+            bucket=custom.bucket,
+            region=entry.region if entry is not None else None,
+            credentials=Credentials.of(
+                custom.access_key.get_secret_value(), custom.secret_key.get_secret_value()
+            ),
+        )
+
+
 __all__ = [
     "CHUNK_SIZE",
     "Body",
@@ -414,4 +461,5 @@ __all__ = [
     "Provider",
     "Session",
     "TargetField",
+    "ThirdPartyProvider",
 ]

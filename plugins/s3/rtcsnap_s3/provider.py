@@ -23,8 +23,8 @@ from rtcsnap.providers.contract import (
     ObjectInfo,
     ObjectStream,
     Page,
-    Provider,
     Session,
+    ThirdPartyProvider,
 )
 from rtcsnap.providers.s3family import reason_for
 from rtcsnap.target import Credentials, StorageTarget
@@ -227,10 +227,9 @@ class S3Session(Session):
         self.client.close()
 
 
-class S3Provider(Provider):
+class S3Provider(ThirdPartyProvider):
     name = "s3"
     scheme = "s3"
-    storage_type = 2
     vendor = 0
     region_table = "s3"
     capabilities = Capabilities(
@@ -267,46 +266,6 @@ class S3Provider(Provider):
             return None
         return Credentials.of(
             frozen.access_key, frozen.secret_key, frozen.token, source=f"aws-chain:{found.method}"
-        )
-
-    def storage_config(self, target: StorageTarget) -> Any:
-        from rtcsnap.models import CustomConfig, StorageConfig
-
-        if not target.region:
-            raise ConfigurationError(
-                "s3: region required for StorageConfig (RTC needs Region): add ?region=..."
-            )
-        creds = target.credentials
-        if creds is None:
-            raise ConfigurationError("s3: credentials required for StorageConfig")
-        if creds.session_token is not None:
-            raise ConfigurationError(
-                "s3: StorageConfig cannot carry an STS session token; give RTC a long-term key"
-            )
-        return StorageConfig(
-            type=self.storage_type,
-            custom_config=CustomConfig(
-                vendor=self.vendor,
-                region=target.region,
-                bucket=target.bucket,
-                access_key=creds.access_key,
-                secret_key=creds.secret_key.get_secret_value(),
-            ),
-        )
-
-    def target_for(self, config: Any) -> StorageTarget:
-        from rtcsnap.regions import load_table
-
-        custom = config.custom_config
-        entry = load_table("s3").by_code(int(custom.region))
-        region = entry.region if entry is not None else "us-east-1"
-        return StorageTarget(
-            scheme=self.scheme,
-            bucket=custom.bucket,
-            region=region,
-            credentials=Credentials.of(
-                custom.access_key.get_secret_value(), custom.secret_key.get_secret_value()
-            ),
         )
 
     def open(self, target: StorageTarget) -> S3Session:
