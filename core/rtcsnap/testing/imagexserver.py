@@ -54,19 +54,19 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from requests import PreparedRequest, Session
 from requests import Response as HTTPResponse
 from requests.adapters import HTTPAdapter
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from rtcsnap.openapi.signer import DATE_FORMAT, parse_authorization, verify
 from rtcsnap.testing.faults import Faults
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
+from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     from volcengine.imagex.v2.imagex_service import ImagexService
@@ -145,11 +145,6 @@ def plain_http_uploads(session: Session, host: str) -> None:
     session.mount(f"https://{host}/", HttpsToHttpAdapter())
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 def _cname(svc: _Service) -> str:
     return f"{svc.domain}.cdn.test"
 
@@ -208,22 +203,22 @@ def _decode_marker(marker: str) -> str:
     return key
 
 
-class LocalImageXServer:
+class LocalImageXServer(InProcessServer):
     """veImageX on ``127.0.0.1:<free port>`` in a daemon thread, with in-memory services; a context manager."""
 
     upload_ttl: float = 3600.0
     """Seconds an ApplyImageUpload's ``Auth`` tokens and SessionKey stay valid."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = "cn-north-1") -> None:
-        self._bind, self._requested_port, self.region = host, port, region
+        super().__init__(host, port)
+        self.region = region
         self.keys = KeyRing()
         self.faults = Faults(self._app)
         self._secret = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._services: dict[str, _Service] = {}
         self._sessions: dict[str, _Session] = {}
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.app = self.faults
         self._actions: dict[tuple[str, str], Callable[[ServerKey, Request], Any]] = {
             ("GetImageService", "2018-08-01"): self._get_image_service,
             ("GetAllImageServices", "2018-08-01"): self._get_all_image_services,
@@ -237,48 +232,13 @@ class LocalImageXServer:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> LocalImageXServer:
-        if self._server is None:
-            server = make_server(
-                self._bind, self._requested_port, self.faults, threaded=True, request_handler=_QuietHandler
-            )
-            self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-            self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
+    def _before_stop(self) -> None:
         self.faults.clear()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> LocalImageXServer:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalImageXServer is not running; call start() first")
-        return int(self._server.port)
 
     @property
     def host(self) -> str:
         """``127.0.0.1:PORT``: what ``svc.set_host`` takes, and the UploadHost ApplyImageUpload returns."""
         return f"{self._bind}:{self.port}"
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}"
 
     # -- keys, clients, seeding ----------------------------------------------------------
 

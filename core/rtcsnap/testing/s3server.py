@@ -34,17 +34,16 @@ import math
 import threading
 import urllib.request
 import uuid
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import boto3.session
 from botocore.config import Config
 from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from rtcsnap import secrets
 from rtcsnap.testing.faults import Faults, is_control
+from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -77,74 +76,37 @@ class S3OnlyDispatcher(DomainDispatcherApplication):
         return "s3.us-east-1.amazonaws.com"
 
 
-class _QuietHandler(MotoRequestHandler):
-    """moto's handler without werkzeug's per-request access log (errors are still logged)."""
+class MotoQuietHandler(MotoRequestHandler):
+    """moto's handler without werkzeug's per-request access log (errors are still logged), and
+    without Nagle's delay (an SDK's ``Expect: 100-continue`` PUT waits out a delayed ACK)."""
+
+    disable_nagle_algorithm = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
 
-class LocalS3Server:
+class LocalS3Server(InProcessServer):
     """moto S3 on ``127.0.0.1:<free port>`` in a daemon thread; a context manager."""
 
+    handler = MotoQuietHandler
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.host = host
-        self._requested_port = port
         self.faults = Faults(S3OnlyDispatcher(create_backend_app))
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.app = self.faults
         self._boto = boto3.session.Session()
         self._boto_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> LocalS3Server:
-        if self._server is not None:
-            return self
-        server = make_server(
-            self.host, self._requested_port, self.faults, threaded=True, request_handler=_QuietHandler
-        )
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"LocalS3Server:{server.port}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Turn auth off again if this server turned it on, release stalled responses, shut down."""
-        if self._server is None:
-            return
+    def _before_stop(self) -> None:
+        """Turn auth off again if this server turned it on, release stalled responses."""
         try:
             self.disable_auth()
         finally:
             self.faults.clear()
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> LocalS3Server:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalS3Server is not running; call start() first")
-        return int(self._server.port)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # -- clients -------------------------------------------------------------------------
 

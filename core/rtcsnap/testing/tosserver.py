@@ -44,7 +44,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from calendar import timegm
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -52,13 +51,13 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.moto_server.werkzeug_app import create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import EnvironBuilder
 
 from rtcsnap import checksums
 from rtcsnap.testing.faults import Faults, Headers, StartResponse, WSGIApp, _call, _drain, _Rule, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
-from rtcsnap.testing.s3server import S3OnlyDispatcher, _AuthState, _QuietHandler
+from rtcsnap.testing.s3server import MotoQuietHandler, S3OnlyDispatcher, _AuthState
+from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     from tos import TosClientV2
@@ -406,12 +405,10 @@ class _VirtualHost:
         return self.app(environ, start_response)
 
 
-class _Handler(_QuietHandler):
-    disable_nagle_algorithm = True  # else "100 Continue", then the answer, waits out a delayed ACK
-
-
-class LocalTOSServer:
+class LocalTOSServer(InProcessServer):
     """TOS on ``127.0.0.1:<free port>`` in a daemon thread; a context manager."""
+
+    handler = MotoQuietHandler
 
     def __init__(
         self,
@@ -421,52 +418,19 @@ class LocalTOSServer:
         region: str = "cn-beijing",
         default_bucket: str | None = None,
     ) -> None:
-        self.host, self._requested_port, self.region = host, port, region
+        super().__init__(host, port)
+        self.host = host
+        self.region = region
         self.keys = KeyRing()
         self.admin: ServerKey = self.keys.admin
         self.layer = TosLayer(S3OnlyDispatcher(create_backend_app), self.keys, region)
         self.faults = TosFaults(self.layer)
         self._vhost = _VirtualHost(self.faults, default_bucket)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.app = self._vhost
 
-    def start(self) -> LocalTOSServer:
-        if self._server is None:
-            server = make_server(self.host, self._requested_port, self._vhost, True, request_handler=_Handler)
-            kwargs = {"poll_interval": 0.05}
-            self._thread = threading.Thread(target=server.serve_forever, kwargs=kwargs, daemon=True)
-            self._thread.start()
-            self._server = server
-        return self
-
-    def stop(self) -> None:
-        """Release stalled responses and shut down (moto's buckets stay: they are process-global)."""
-        if self._server is not None:
-            self.faults.clear()
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> LocalTOSServer:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalTOSServer is not running; call start() first")
-        return int(self._server.port)
-
-    @property
-    def endpoint(self) -> str:
-        """Where the server listens: the proxy address, and the endpoint of custom-domain clients."""
-        return f"http://{self.host}:{self.port}"
+    def _before_stop(self) -> None:
+        """Release stalled responses (moto's buckets stay: they are process-global)."""
+        self.faults.clear()
 
     @property
     def virtual_endpoint(self) -> str:
