@@ -450,11 +450,71 @@ class ThirdPartyProvider(Provider):
         )
 
 
+ACCOUNT_ID = TargetField(
+    "the Volcengine main account id RTC writes as (spec §3.3.1-3.3.2)",
+    env="VOLC_ACCOUNT_ID",
+    pattern=r"[0-9]{1,20}",
+    rule="a numeric account id",
+)
+
+
+class MainAccountProvider(Provider):
+    """Base of the Volcengine storages (TOS Type 0, veImageX Type 3): RTC writes with the main
+    account's service authorization, so the payload names `AccountId`, a bucket-like field and a
+    Region — no key. Subclasses declare which sub-config and which field holds the bucket."""
+
+    sub_config: ClassVar[str]
+    """The `StorageConfig` field of the sub-config: ``"tos_config"`` or ``"ve_image_x_config"``."""
+    bucket_field: ClassVar[str]
+    """The sub-config field the target's bucket goes to: ``"bucket"`` or ``"service_id"``."""
+    default_region: ClassVar[str]
+    fields: ClassVar[Mapping[str, TargetField]] = MappingProxyType({"account_id": ACCOUNT_ID})
+
+    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
+        """The provider's own variables (`credential_env`), then the Volcengine chain."""
+        from rtcsnap.volc_credentials import from_chain
+
+        token = os.environ.get(self.session_token_env) if self.session_token_env else None
+        return super().credentials_from_env(target) or from_chain(token)
+
+    def storage_config(self, target: StorageTarget) -> Any:
+        from rtcsnap import models
+
+        account = self.field(target, "account_id")
+        if not account:
+            raise ConfigurationError(
+                f"{self.name}: account_id required for StorageConfig (RTC writes as the main "
+                "account): add ?account_id=… or set VOLC_ACCOUNT_ID"
+            )
+        field_info = models.StorageConfig.model_fields[self.sub_config]
+        sub_model = next(a for a in getattr(field_info.annotation, "__args__", ()) if a is not type(None))
+        sub = sub_model(
+            account_id=account,
+            **{self.bucket_field: target.bucket},
+            region=target.region or self.default_region,
+        )
+        return models.StorageConfig(type=self.storage_type, **{self.sub_config: sub})
+
+    def target_for(self, config: Any) -> StorageTarget:
+        from rtcsnap.regions import load_table
+
+        sub = getattr(config, self.sub_config)
+        entry = load_table(self.region_table or self.name).by_code(int(sub.region))
+        return StorageTarget(
+            scheme=self.scheme,
+            bucket=getattr(sub, self.bucket_field),
+            region=entry.region if entry is not None else None,
+            options=MappingProxyType({"account_id": sub.account_id}),
+        )
+
+
 __all__ = [
+    "ACCOUNT_ID",
     "CHUNK_SIZE",
     "Body",
     "Capabilities",
     "Checksum",
+    "MainAccountProvider",
     "ObjectInfo",
     "ObjectStream",
     "Page",

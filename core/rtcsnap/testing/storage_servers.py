@@ -88,29 +88,24 @@ def _s3(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro:
 def _tos(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
     from rtcsnap.testing.tosserver import LocalTOSServer
 
-    server = LocalTOSServer(host, port)
-    _install(server, admin, wo, ro)
-    server.start()
-    for bucket in buckets:
-        server.create_bucket(bucket)
-    return server
+    return _keyring_server(LocalTOSServer(host, port), "create_bucket", buckets, admin, wo, ro)
 
 
 def _veimagex(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
     from rtcsnap.testing.imagexserver import LocalImageXServer
 
-    server = LocalImageXServer(host, port)
-    _install(server, admin, wo, ro)
-    server.start()
-    for service in buckets:
-        server.create_service(service)
-    return server
+    return _keyring_server(LocalImageXServer(host, port), "create_service", buckets, admin, wo, ro)
 
 
-def _install(server: Any, admin: Pair, wo: Pair, ro: Pair) -> None:
+def _keyring_server(server: Any, create: str, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    """A server of ours (`rtcsnap.testing.keys`): the three keys installed, then started."""
     server.keys.add(["Admin"], name="cli-admin", access_key=admin[0], secret_key=admin[1])
     server.keys.add(WRITE_ONLY, name="write-only", access_key=wo[0], secret_key=wo[1])
     server.keys.add(READ_ONLY, name="read-only", access_key=ro[0], secret_key=ro[1])
+    server.start()
+    for bucket in buckets:
+        getattr(server, create)(bucket)
+    return server
 
 
 _FACTORIES: dict[str, tuple[Callable[..., Any], str, str]] = {

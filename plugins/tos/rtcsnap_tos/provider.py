@@ -8,7 +8,6 @@ region and what the key itself may do — not RTC's own write path (see `verify_
 from __future__ import annotations
 
 import ipaddress
-import os
 import warnings
 from collections.abc import Iterator
 from types import MappingProxyType
@@ -21,16 +20,14 @@ from rtcsnap.providers.contract import (
     Body,
     Capabilities,
     Checksum,
+    MainAccountProvider,
     ObjectInfo,
     ObjectStream,
     Page,
-    Provider,
     Session,
-    TargetField,
 )
 from rtcsnap.providers.s3family import reason_for
-from rtcsnap.target import Credentials, StorageTarget
-from rtcsnap.volc_credentials import from_chain
+from rtcsnap.target import StorageTarget
 
 with warnings.catch_warnings():
     # tos 2.9.3's utils.py has an invalid "\d" escape: compiled without a .pyc cache, every
@@ -190,59 +187,20 @@ class TosSession(Session):
         self.client.close()
 
 
-class TosProvider(Provider):
+class TosProvider(MainAccountProvider):
     name = "tos"
     scheme = "tos"
     storage_type = 0
     region_table = "tos"
+    sub_config = "tos_config"
+    bucket_field = "bucket"
+    default_region = "cn-beijing"
     capabilities = Capabilities(checksums=("crc64ecma", "md5"))
-    fields = MappingProxyType(
-        {
-            "account_id": TargetField(
-                "the Volcengine main account id RTC writes as (spec §3.3.1)",
-                env="VOLC_ACCOUNT_ID",
-                pattern=r"[0-9]{1,20}",
-                rule="a numeric account id",
-            )
-        }
-    )
     credential_env = ("TOS_ACCESS_KEY", "TOS_SECRET_KEY")
     session_token_env = "TOS_SECURITY_TOKEN"
     sdk_loggers = ("tos", "urllib3", "requests")
     description = "Volcengine TOS (tos SDK); credentials TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY"
     rtc_write_path = "the main account's service authorization (TosConfig.AccountId)"
-
-    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
-        """The SDK's own variables first, then the Volcengine chain (env, ~/.volc)."""
-        return super().credentials_from_env(target) or from_chain(os.environ.get("TOS_SECURITY_TOKEN"))
-
-    def storage_config(self, target: StorageTarget) -> Any:
-        from rtcsnap.models import StorageConfig, TosConfig
-
-        account = self.field(target, "account_id")
-        if not account:
-            raise ConfigurationError(
-                "tos: account_id required for StorageConfig (RTC writes as the main account): "
-                "add ?account_id=… or set VOLC_ACCOUNT_ID"
-            )
-        return StorageConfig(
-            type=self.storage_type,
-            tos_config=TosConfig(
-                account_id=account, bucket=target.bucket, region=target.region or "cn-beijing"
-            ),
-        )
-
-    def target_for(self, config: Any) -> StorageTarget:
-        from rtcsnap.regions import load_table
-
-        tos_config = config.tos_config
-        entry = load_table("tos").by_code(int(tos_config.region))
-        return StorageTarget(
-            scheme=self.scheme,
-            bucket=tos_config.bucket,
-            region=entry.region if entry is not None else None,
-            options=MappingProxyType({"account_id": tos_config.account_id}),
-        )
 
     def open(self, target: StorageTarget) -> TosSession:
         return TosSession(self, target)

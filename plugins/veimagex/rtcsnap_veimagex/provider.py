@@ -22,7 +22,6 @@ import threading
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -33,15 +32,13 @@ from rtcsnap.providers.contract import (
     CHUNK_SIZE,
     Body,
     Capabilities,
+    MainAccountProvider,
     ObjectInfo,
     ObjectStream,
     Page,
-    Provider,
     Session,
-    TargetField,
 )
-from rtcsnap.target import Credentials, StorageTarget
-from rtcsnap.volc_credentials import from_chain
+from rtcsnap.target import StorageTarget
 from volcengine.imagex.v2.imagex_service import ImagexService
 
 _CODES: dict[str, Reason] = {
@@ -287,56 +284,18 @@ class VeImageXSession(Session):
         self.svc.session.close()
 
 
-class VeImageXProvider(Provider):
+class VeImageXProvider(MainAccountProvider):
     name = "veimagex"
     scheme = "veimagex"
     storage_type = 3
     region_table = "veimagex"
+    sub_config = "ve_image_x_config"
+    bucket_field = "service_id"
+    default_region = "cn-north-1"
     capabilities = Capabilities()  # no checksum: listings carry FileSize only (sdk-lab §5)
-    fields = MappingProxyType(
-        {
-            "account_id": TargetField(
-                "the Volcengine main account id RTC writes as (spec §3.3.2)",
-                env="VOLC_ACCOUNT_ID",
-                pattern=r"[0-9]{1,20}",
-                rule="a numeric account id",
-            )
-        }
-    )
     sdk_loggers = ("volcengine", "urllib3", "requests")
     description = "Volcengine veImageX (volcengine SDK); credentials VOLC_ACCESSKEY/VOLC_SECRETKEY or ~/.volc"
     rtc_write_path = "the main account's service authorization (VeImageXConfig.AccountId)"
-
-    def credentials_from_env(self, target: StorageTarget) -> Credentials | None:
-        return from_chain()
-
-    def storage_config(self, target: StorageTarget) -> Any:
-        from rtcsnap.models import StorageConfig, VeImageXConfig
-
-        account = self.field(target, "account_id")
-        if not account:
-            raise ConfigurationError(
-                "veimagex: account_id required for StorageConfig (RTC writes as the main account): "
-                "add ?account_id=… or set VOLC_ACCOUNT_ID"
-            )
-        return StorageConfig(
-            type=self.storage_type,
-            ve_image_x_config=VeImageXConfig(
-                account_id=account, service_id=target.bucket, region=target.region or "cn-north-1"
-            ),
-        )
-
-    def target_for(self, config: Any) -> StorageTarget:
-        from rtcsnap.regions import load_table
-
-        sub = config.ve_image_x_config
-        entry = load_table("veimagex").by_code(int(sub.region))
-        return StorageTarget(
-            scheme=self.scheme,
-            bucket=sub.service_id,
-            region=entry.region if entry is not None else None,
-            options=MappingProxyType({"account_id": sub.account_id}),
-        )
 
     def open(self, target: StorageTarget) -> VeImageXSession:
         return VeImageXSession(self, target)
