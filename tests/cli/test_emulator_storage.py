@@ -33,7 +33,7 @@ class Sdk:
     put: Callable[[str, bytes], None]
     page: Callable[[str | None], tuple[list[str], str | None]]
     get: Callable[[str], bytes]
-    auth_error: Callable[[], str]
+    auth_error: Callable[[str, str], str]
 
 
 def _s3(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
@@ -54,9 +54,9 @@ def _s3(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
         r = c.list_objects_v2(Bucket=bucket, Prefix="snaps/", MaxKeys=2, **kw)
         return [o["Key"] for o in r.get("Contents", [])], r.get("NextContinuationToken")
 
-    def auth_error() -> str:
+    def auth_error(ak: str, sk: str) -> str:
         try:
-            client(creds[0], "wrong-secret-000000").get_object(Bucket=bucket, Key="snaps/00.jpg")
+            client(ak, sk).get_object(Bucket=bucket, Key="snaps/00.jpg")
         except ClientError as exc:
             return str(exc.response["Error"]["Code"])
         return "accepted"
@@ -88,9 +88,9 @@ def _tos(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
         )
         return [o.key for o in r.contents], r.next_continuation_token if r.is_truncated else None
 
-    def auth_error() -> str:
+    def auth_error(ak: str, sk: str) -> str:
         try:
-            client(creds[0], "wrong-secret-000000").get_object(bucket, "snaps/00.jpg").read()
+            client(ak, sk).get_object(bucket, "snaps/00.jpg").read()
         except tos.exceptions.TosServerError as exc:
             return str(exc.code)
         return "accepted"
@@ -134,9 +134,9 @@ def _veimagex(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
         url = svc.get_resource_url(q)["Result"]["ObjURL"]
         return bytes(requests.get(url, timeout=10).content)
 
-    def auth_error() -> str:
+    def auth_error(ak: str, sk: str) -> str:
         try:
-            client(creds[0], "wrong-secret-000000").get_image_service({"ServiceId": sid})
+            client(ak, sk).get_image_service({"ServiceId": sid})
         except Exception as exc:
             return str(json.loads(exc.args[0])["ResponseMetadata"]["Error"]["Code"])
         return "accepted"
@@ -148,10 +148,10 @@ def _veimagex(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
 
 
 SDKS = {"s3": _s3, "tos": _tos, "veimagex": _veimagex}
-AUTH_CODES = {
-    "s3": "SignatureDoesNotMatch",
-    "tos": "SignatureDoesNotMatch",
-    "veimagex": "SignatureDoesNotMatch",
+AUTH_CODES = {  # (wrong secret, unknown key): what each official SDK surfaces
+    "s3": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
+    "tos": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
+    "veimagex": ("SignatureDoesNotMatch", "InvalidAccessKey"),
 }
 
 
@@ -214,7 +214,9 @@ def test_the_json_line_describes_a_usable_server(served: dict[str, Any], tmp_pat
             break
     assert len(pages) >= 3 and [k for p in pages for k in p] == sorted(OBJECTS)
     assert all(sdk.get(k) == data for k, data in OBJECTS.items())
-    assert sdk.auth_error() == AUTH_CODES[kind]
+    wrong = sdk.auth_error(info["access_key"], "wrong-secret-000000")
+    unknown = sdk.auth_error("AKLTUNKNOWN000000000000", "whatever-secret-00000")
+    assert (wrong, unknown) == AUTH_CODES[kind]
 
     # rtcsnap verify: fit; write-only fit for RTC only; three distinct failure reasons
     target = info["target"]
