@@ -60,20 +60,36 @@ def test_account_id_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     assert wire == {"Type": 0, "TosConfig": {"AccountId": ACCOUNT, "Bucket": "bkt", "Region": 1}}
 
 
-def test_the_sdk_s_own_crc_failure_is_a_checksum_mismatch(local_tos: LocalTOSServer) -> None:
+def test_an_sdk_crc_failure_translates_to_a_retryable_checksum_mismatch(local_tos: LocalTOSServer) -> None:
+    """The provider runs the SDK with its CRC off (core hashes every GET once), but an SDK CRC
+    error, should one surface, is `checksum_mismatch`, never `other`."""
+    from tos.exceptions import TosClientError
+
+    t = target_for(local_tos, "any-bucket", local_tos.admin_credentials)
+    with TosProvider().open(TosProvider().resolve(t)) as s:
+        err = s.translate(TosClientError("client crc:1 is not equal to tos crc:2"), "get", "k")
+    assert err.reason == Reason.CHECKSUM_MISMATCH and err.retryable
+
+
+def test_a_put_the_service_stored_differently_is_refused(
+    local_tos: LocalTOSServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the SDK's CRC off the provider compares the CRC64 the service reports for a PUT."""
     t = target_for(local_tos, local_tos.create_bucket(new_bucket_name("tos")), local_tos.admin_credentials)
-    local_tos.client().put_object(t.bucket, "snaps/c.jpg", content=b"c" * 4000)
-    local_tos.faults.corrupt("snaps/c.jpg", times=1)
-    try:
-        with (
-            TosProvider().open(TosProvider().resolve(t)) as s,
-            pytest.raises(StorageError) as err,
-            s.get("snaps/c.jpg") as stream,
-        ):
-            stream.read()
-    finally:
-        local_tos.faults.clear()
-    assert err.value.reason == Reason.CHECKSUM_MISMATCH and err.value.retryable
+    with TosProvider().open(TosProvider().resolve(t)) as s:
+        info = s.put("snaps/ok.jpg", b"o" * 3000)
+        assert info.checksums["crc64ecma"], "the real server's CRC64 matched what was sent"
+        real = s.client.put_object
+
+        def stored_otherwise(*args: object, **kw: object) -> object:
+            resp = real(*args, **kw)
+            resp.hash_crc64_ecma = 12345  # what a server that received other bytes would say
+            return resp
+
+        monkeypatch.setattr(s.client, "put_object", stored_otherwise)
+        with pytest.raises(StorageError) as err:
+            s.put("snaps/bad.jpg", b"b" * 3000)
+    assert err.value.reason == Reason.CHECKSUM_MISMATCH
 
 
 def test_storage_config_cli_is_the_spec_shape() -> None:

@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from rtcsnap.errors import ConfigurationError, Reason, StorageError
+from rtcsnap import checksums
+from rtcsnap.errors import ChecksumMismatchError, ConfigurationError, Reason, StorageError
 from rtcsnap.providers.contract import (
     CHUNK_SIZE,
     Body,
@@ -91,7 +92,7 @@ class TosSession(Session):
             region=region,
             security_token=creds.session_token.get_secret_value() if creds.session_token else None,
             max_retry_count=0,  # core owns retries
-            enable_crc=True,  # put: the SDK compares the server's CRC64; get: core hashes too
+            enable_crc=False,  # core checks both ways: the SDK's CRC would hash every GET twice
             connection_time=10,
             socket_timeout=60,
             dns_cache_time=0,  # no DNS-cache thread per client
@@ -132,6 +133,12 @@ class TosSession(Session):
         content = data if isinstance(data, bytes) else data.read()
         with self.sdk("put", key):
             resp = self.client.put_object(self.bucket, key, content=content, content_type=content_type)
+        stored = getattr(resp, "hash_crc64_ecma", None)
+        if stored is not None:  # what the service stored must be what we sent
+            sent = checksums.new_hasher("crc64ecma")
+            sent.update(content)
+            if not checksums.same("crc64ecma", str(stored), sent.value()):
+                raise ChecksumMismatchError(key, "crc64ecma", sent.value(), str(stored), provider="tos")
         return ObjectInfo(key, len(content), _etag(resp.etag), checksums=_crc(resp))
 
     def get(self, key: str) -> ObjectStream:
