@@ -41,7 +41,7 @@ What runs where
     which is how rtcsnap's core runs these providers (neither declares `thread_safe_sessions`), so
     it isolates what rtcsnap adds per file. The download verdict is against the *faster* raw layout.
   Raw clients are configured exactly as the providers configure theirs (retries off, the same
-  timeouts, ``enable_crc=True``, ``dns_cache_time=0``, proxy addressing of
+  timeouts, ``enable_crc=False`` (as the provider since the CRC change; the raw loop then checks nothing), ``dns_cache_time=0``, proxy addressing of
   ``http://tos-<region>.rtcsnap.invalid`` for TOS; a deep-copied ``service_info``, keys set after
   construction, ``set_host``/``set_scheme`` for veImageX).
 * Every variant runs once unmeasured against a 20-object bucket first (page cache, bytecode cache
@@ -174,7 +174,7 @@ class RawTos:
             region=region,
             security_token=None,
             max_retry_count=0,
-            enable_crc=True,
+            enable_crc=False,  # as the provider: rtcsnap hashes in core, the raw loop not at all
             connection_time=TIMEOUT[0],
             socket_timeout=TIMEOUT[1],
             dns_cache_time=0,
