@@ -34,6 +34,7 @@ def rtcsnap_register_providers(register):
 SHIPPED = {"s3", "tos", "veimagex"}
 """The providers this workspace installs as plugins."""
 
+
 def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -> str:
     return PROVIDER_SRC.format(name=name, scheme=scheme or name, vendor=vendor, cls=cls)
 
