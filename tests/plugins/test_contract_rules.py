@@ -206,3 +206,15 @@ def test_registration_goes_through_the_hook_caller() -> None:
     assert seen == ["before", "after"], "the wrapper ran around the other plugin's registration"
     assert manager.get("box").__class__ is Box
     assert isinstance(manager.pm, pluggy.PluginManager)
+
+
+def test_require_credentials_names_where_the_provider_looks() -> None:
+    class Hinted(Box):
+        credentials_hint = "set BOX_KEY"
+
+    with pytest.raises(
+        ConfigurationError, match=r"^box: no credentials: pass access/secret keys, or set BOX_KEY$"
+    ):
+        Hinted().open(StorageTarget.parse("box://b")).require_credentials()
+    with_keys = Box().open(StorageTarget.parse("box://b", access_key="AK", secret_key=SECRET))
+    assert with_keys.require_credentials().access_key == "AK"

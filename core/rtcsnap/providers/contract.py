@@ -168,6 +168,14 @@ class Session(ABC):
             Reason.OTHER, f"{type(exc).__name__}", provider=self.provider.name, operation=operation
         )
 
+    def require_credentials(self) -> Credentials:
+        """The target's credentials, or a one-line error saying where this provider looks."""
+        creds = self.target.credentials
+        if creds is None:
+            where = f", or {self.provider.credentials_hint}" if self.provider.credentials_hint else ""
+            raise ConfigurationError(f"{self.provider.name}: no credentials: pass access/secret keys{where}")
+        return creds
+
     def failure(self, result: Any, operation: str, key: str = "") -> StorageError | None:
         """The failure a *returned* SDK result reports, translated; None when it is a success.
         Override for SDKs that answer errors instead of raising them."""
@@ -270,6 +278,8 @@ class Provider(ABC):
     credential_env: ClassVar[tuple[str, str] | None] = None
     """(access key, secret key) environment variables read when no credentials are given."""
     session_token_env: ClassVar[str | None] = None
+    credentials_hint: ClassVar[str] = ""
+    """Where else credentials come from, for the "no credentials" error (e.g. "configure the AWS chain")."""
     thread_safe_sessions: ClassVar[bool] = False
     """True when one `Session` may serve several threads at once (the SDK client is thread-safe)."""
     sdk_loggers: ClassVar[tuple[str, ...]] = ()

@@ -87,9 +87,7 @@ def translate_error(
 class S3Session(Session):
     def __init__(self, provider: S3Provider, target: StorageTarget) -> None:
         super().__init__(provider, target)
-        creds = target.credentials
-        if creds is None:
-            raise ConfigurationError("s3: no credentials: pass access/secret keys or configure the AWS chain")
+        creds = self.require_credentials()
         config = Config(
             s3={"addressing_style": cast(Addressing, target.options.get("addressing", "auto"))},
             request_checksum_calculation="when_required",
@@ -246,6 +244,7 @@ class S3Provider(ThirdPartyProvider):
             "an endpoint is given; use virtual for OSS/COS-style servers that reject path-style)"
         }
     )
+    credentials_hint = "configure the AWS chain"
     description = "Amazon S3 and S3-compatible storage (boto3); credentials from the AWS chain"
 
     def check_target(self, target: StorageTarget) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rtcsnap import checksums
-from rtcsnap.errors import ChecksumMismatchError, ConfigurationError, Reason, StorageError
+from rtcsnap.errors import ChecksumMismatchError, Reason, StorageError
 from rtcsnap.providers.contract import (
     CHUNK_SIZE,
     Body,
@@ -70,12 +70,7 @@ class TosSession(Session):
 
     def __init__(self, provider: TosProvider, target: StorageTarget) -> None:
         super().__init__(provider, target)
-        creds = target.credentials
-        if creds is None:
-            raise ConfigurationError(
-                "tos: no credentials: pass access/secret keys, or set TOS_ACCESS_KEY/TOS_SECRET_KEY "
-                "or VOLC_ACCESSKEY/VOLC_SECRETKEY"
-            )
+        creds = self.require_credentials()
         region = target.region or "cn-beijing"
         kwargs: dict[str, Any] = {}
         endpoint = target.endpoint or f"https://tos-{region}.volces.com"
@@ -206,6 +201,7 @@ class TosProvider(MainAccountProvider):
     credential_env = ("TOS_ACCESS_KEY", "TOS_SECRET_KEY")
     session_token_env = "TOS_SECURITY_TOKEN"
     sdk_loggers = ("tos", "urllib3", "requests")
+    credentials_hint = "set TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY/VOLC_SECRETKEY"
     description = "Volcengine TOS (tos SDK); credentials TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY"
     rtc_write_path = "the main account's service authorization (TosConfig.AccountId)"
 

@@ -105,12 +105,7 @@ class VeImageXSession(Session):
 
     def __init__(self, provider: VeImageXProvider, target: StorageTarget) -> None:
         super().__init__(provider, target)
-        creds = target.credentials
-        if creds is None:
-            raise ConfigurationError(
-                "veimagex: no credentials: pass access/secret keys, set VOLC_ACCESSKEY/VOLC_SECRETKEY "
-                "or write ~/.volc/credentials"
-            )
+        creds = self.require_credentials()
         region = target.region or "cn-north-1"
         try:
             svc = ImagexService(region)
@@ -294,6 +289,7 @@ class VeImageXProvider(MainAccountProvider):
     default_region = "cn-north-1"
     capabilities = Capabilities()  # no checksum: listings carry FileSize only (sdk-lab §5)
     sdk_loggers = ("volcengine", "urllib3", "requests")
+    credentials_hint = "set VOLC_ACCESSKEY/VOLC_SECRETKEY or write ~/.volc/credentials"
     description = "Volcengine veImageX (volcengine SDK); credentials VOLC_ACCESSKEY/VOLC_SECRETKEY or ~/.volc"
     rtc_write_path = "the main account's service authorization (VeImageXConfig.AccountId)"
 
