@@ -218,3 +218,18 @@ def test_require_credentials_names_where_the_provider_looks() -> None:
         Hinted().open(StorageTarget.parse("box://b")).require_credentials()
     with_keys = Box().open(StorageTarget.parse("box://b", access_key="AK", secret_key=SECRET))
     assert with_keys.require_credentials().access_key == "AK"
+
+
+def test_a_page_saying_more_without_a_cursor_is_an_error() -> None:
+    assert Page.resuming([], "c2", True, "box://b/p", "Marker").next_cursor == "c2"
+    assert Page.resuming([], "stale", False, "box://b/p", "Marker").next_cursor is None, "no more: the end"
+    with pytest.raises(StorageError, match=r"box://b/p: .*no Marker to resume from") as err:
+        Page.resuming([], None, True, "box://b/p", "Marker")
+    assert err.value.provider == "box"
+
+
+def test_default_checksum_falls_back_to_an_md5_etag(session: BoxSession) -> None:
+    assert session.checksum(ObjectInfo("k", 1, "0123456789ABCDEF0123456789abcdef")) == Checksum(
+        "md5", "0123456789abcdef0123456789abcdef"
+    )
+    assert session.checksum(ObjectInfo("k", 1, "0123456789abcdef0123456789abcdef-2")) is None, "multipart"

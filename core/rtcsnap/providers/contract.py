@@ -39,6 +39,7 @@ from rtcsnap.errors import ConfigurationError, Reason, RtcSnapError, StorageErro
 from rtcsnap.target import Credentials, StorageTarget
 
 CHUNK_SIZE = 256 * 1024
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _R = TypeVar("_R")
 
 
@@ -111,6 +112,20 @@ class Checksum:
 class Page:
     items: list[ObjectInfo]
     next_cursor: str | None
+
+    @classmethod
+    def resuming(cls, items: list[ObjectInfo], cursor: str | None, more: bool, where: str, name: str) -> Page:
+        """A page whose service said whether `more` follow: then `cursor` (the service's `name`
+        field) must be there, or the listing would end silently or loop — an error instead.
+        `where` is the target URL of the listing (``scheme://bucket/prefix``)."""
+        if more and not cursor:
+            raise StorageError(
+                Reason.OTHER,
+                f"{where}: the listing says more follows but gives no {name} to resume from",
+                provider=where.partition("://")[0],
+                operation="list",
+            )
+        return cls(items, cursor if more else None)
 
 
 class ObjectStream:
@@ -237,12 +252,17 @@ class Session(ABC):
         offers a checksum; None means the download is checked by size only and reported unverified.
 
         The default takes the first of the provider's declared `Capabilities.checksums` present
-        in ``info.checksums``; override to derive one (e.g. an MD5 ETag) or to call the SDK
+        in ``info.checksums``, then — for a provider declaring ``md5`` — an ETag that is an MD5
+        (32 hex digits: an S3-style single-part ETag); override to derive one (e.g. an MD5 ETag) or to call the SDK
         (wrapped in `sdk()`), e.g. to learn a multipart object's part size."""
-        for algorithm in self.provider.capabilities.checksums:
+        declared = self.provider.capabilities.checksums
+        for algorithm in declared:
             value = info.checksums.get(algorithm)
             if value:
                 return Checksum(algorithm, value)
+        etag = (info.etag or "").lower()
+        if "md5" in declared and _MD5_HEX.fullmatch(etag):  # S3-style: a single-part ETag is the MD5
+            return Checksum("md5", etag)
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook

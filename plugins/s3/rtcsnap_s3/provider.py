@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 Addressing = Literal["auto", "path", "virtual"]
 ADDRESSING: tuple[Addressing, ...] = ("auto", "path", "virtual")
-_MD5 = re.compile(r"[0-9a-f]{32}")
 _MULTIPART = re.compile(r"[0-9a-f]{32}-([1-9][0-9]{0,4})")
 _STORED = (
     ("crc64nvme", "ChecksumCRC64NVME"),
@@ -168,16 +167,13 @@ class S3Session(Session):
             ObjectInfo(o["Key"], o["Size"], _etag(o.get("ETag")), o.get("LastModified"))
             for o in resp.get("Contents", [])
         ]
-        token = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
-        if resp.get("IsTruncated") and not token:  # ListObjectsV2 always sends one: a broken server
-            raise StorageError(
-                Reason.OTHER,
-                f"s3://{self.bucket}/{prefix}: the listing says it is truncated but gives no "
-                "NextContinuationToken to resume from",
-                provider="s3",
-                operation="list",
-            )
-        return Page(items, token)
+        return Page.resuming(
+            items,
+            resp.get("NextContinuationToken"),
+            bool(resp.get("IsTruncated")),
+            f"s3://{self.bucket}/{prefix}",
+            "NextContinuationToken",
+        )
 
     def stat(self, key: str) -> ObjectInfo:
         with self.sdk("stat", key):
@@ -193,12 +189,10 @@ class S3Session(Session):
         for a single-part upload, the MD5 of the part MD5s (``-N``) for a multipart one, whose part
         boundaries `HeadObject` of each part but the last tells (S3 allows uneven parts; a
         snapshot is rarely multipart, so N-1 HEADs are cheap where they happen)."""
-        stored = Checksum.of(super().checksum(info))
-        if stored is not None:
-            return stored
+        simple = Checksum.of(super().checksum(info))  # stored checksum, else the MD5 ETag
+        if simple is not None:
+            return simple
         etag = (info.etag or "").lower()
-        if _MD5.fullmatch(etag):
-            return Checksum("md5", etag)
         multipart = _MULTIPART.fullmatch(etag)
         if multipart is None:
             return None

@@ -20,7 +20,6 @@ from rtcsnap.providers.contract import (
     CHUNK_SIZE,
     Body,
     Capabilities,
-    Checksum,
     MainAccountProvider,
     ObjectInfo,
     ObjectStream,
@@ -49,7 +48,6 @@ _TOS_CODES: dict[str | int, Reason] = {
 }
 """TOS's own codes beyond the S3 family's (`rtcsnap.providers.s3family`)."""
 _CRC_FAILED = ("crc", "is not equal to tos crc")
-_MD5_HEX = frozenset("0123456789abcdef")
 
 
 def _is_local(endpoint: str) -> bool:
@@ -163,27 +161,17 @@ class TosSession(Session):
         items = [
             ObjectInfo(o.key, int(o.size), _etag(o.etag), o.last_modified, _crc(o)) for o in resp.contents
         ]
-        token = resp.next_continuation_token if resp.is_truncated else None
-        if resp.is_truncated and not token:
-            raise StorageError(
-                Reason.OTHER,
-                f"tos://{self.bucket}/{prefix}: the listing is truncated but gives no continuation token",
-                provider="tos",
-                operation="list",
-            )
-        return Page(items, token)
+        return Page.resuming(
+            items,
+            resp.next_continuation_token,
+            bool(resp.is_truncated),
+            f"tos://{self.bucket}/{prefix}",
+            "NextContinuationToken",
+        )
 
     def delete(self, key: str) -> None:
         with self.sdk("delete", key):
             self.client.delete_object(self.bucket, key)
-
-    def checksum(self, info: ObjectInfo) -> Checksum | None:
-        """The stored CRC64-ECMA; else a plain MD5 ETag (a single-part object)."""
-        stored = Checksum.of(super().checksum(info))
-        if stored is not None:
-            return stored
-        etag = (info.etag or "").lower()
-        return Checksum("md5", etag) if len(etag) == 32 and set(etag) <= _MD5_HEX else None
 
     def close(self) -> None:
         self.client.close()

@@ -262,12 +262,13 @@ class VeImageXSession(Session):
             )
             for item in result.get("Items") or []
         ]
-        marker = result.get("Marker") or None
-        if result.get("HasMore") and not marker:
-            raise self._error(
-                Reason.OTHER, "list", f"veimagex://{self.service_id}/{prefix}: HasMore without a Marker"
-            )
-        return Page(items, marker if result.get("HasMore") else None)
+        return Page.resuming(
+            items,
+            result.get("Marker") or None,
+            bool(result.get("HasMore")),
+            f"veimagex://{self.service_id}/{prefix}",
+            "Marker",
+        )
 
     def delete(self, key: str) -> None:
         with self.sdk("delete", key):
