@@ -14,7 +14,6 @@ Two optional refinements, both off for callers that do not use them (storage cod
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -99,6 +98,8 @@ class RetryPolicy:
         deadline: float | None = None,
     ) -> T:
         """`call` for coroutines: waits with `asyncio.sleep`, never blocking the event loop."""
+        import asyncio  # here, not at the top: storage runs are synchronous and skip its import
+
         for n in range(self.attempts):
             try:
                 return await fn()

@@ -1,7 +1,7 @@
 """Where snapshots live: a provider URL plus the credentials to reach it.
 
 `s3://bucket/prefix?region=us-east-1&endpoint=http://127.0.0.1:9000` — the scheme picks the
-provider, the rest is provider-neutral. Secrets are `SecretStr` and never rendered.
+provider, the rest is provider-neutral. Secrets are `secrets.Secret` and never rendered.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import SecretStr
-
 from rtcsnap import secrets
 from rtcsnap.errors import ConfigurationError
+from rtcsnap.secrets import Secret
 
 _RESERVED = ("region", "endpoint")
 
@@ -24,10 +23,10 @@ class Credentials:
     """An access key pair (and STS token). `repr`/`str` show the access key only."""
 
     access_key: str
-    secret_key: SecretStr
-    session_token: SecretStr | None = None
+    secret_key: Secret
+    session_token: Secret | None = None
     source: str = "explicit"
-    extra: Mapping[str, SecretStr] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     """A provider's secret target fields by name (a veImageX URL-auth key, …): redacted like the
     secret key, shown by name only."""
 
@@ -40,7 +39,7 @@ class Credentials:
 
     def with_extra(self, values: Mapping[str, str]) -> Credentials:
         """These credentials plus secret fields `values` (name -> plain value)."""
-        merged = {**self.extra, **{k: SecretStr(v) for k, v in values.items()}}
+        merged = {**self.extra, **{k: Secret(v) for k, v in values.items()}}
         return replace(self, extra=MappingProxyType(merged))
 
     @classmethod
@@ -58,8 +57,8 @@ class Credentials:
             raise ConfigurationError("credentials: secret key is empty")
         return cls(
             access_key,
-            SecretStr(secret_key),
-            SecretStr(session_token) if session_token else None,
+            Secret(secret_key),
+            Secret(session_token) if session_token else None,
             source,
         )
 

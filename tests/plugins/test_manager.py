@@ -200,3 +200,85 @@ def test_a_provider_reports_its_distributions_version() -> None:
     from rtcsnap_s3 import S3Provider
 
     assert S3Provider.version() == metadata.version("rtcsnap-s3") != "unknown"
+
+
+def _deferred(site: Path, monkeypatch: pytest.MonkeyPatch) -> ProviderManager:
+    monkeypatch.syspath_prepend(str(site))
+    mgr = ProviderManager()
+    mgr.defer_entry_points()
+    return mgr
+
+
+def test_a_scheme_lookup_imports_only_the_plugin_of_that_name(fake_dist, monkeypatch) -> None:
+    """The shared manager's lazy path: a run against one target pays for one plugin's SDK."""
+    import sys
+
+    broken = "raise ImportError('imported although nobody asked for it')\n"
+    fake_dist("rtcsnap-broken", "rtcsnap_broken", broken, ep_name="broken")
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme"), ep_name="acme")
+    mgr = _deferred(site, monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginLoadWarning)  # the broken plugin must not even be tried
+        assert mgr.for_scheme("acme").name == "acme"
+        assert mgr.get("acme").name == "acme"
+    assert "rtcsnap_broken" not in sys.modules
+    with warnings.catch_warnings(record=True) as caught:  # asking for the whole set loads the rest
+        warnings.simplefilter("always")
+        assert {"acme", "s3"} <= names(mgr)
+    assert [e.plugin for e in mgr.errors] == ["broken"]
+    assert any("imported although" in str(w.message) for w in caught)
+
+
+def test_a_scheme_served_under_another_entry_point_name_is_still_found(fake_dist, monkeypatch) -> None:
+    site = fake_dist(
+        "rtcsnap-odd", "rtcsnap_odd", src("oddname", scheme="weird", vendor=4), ep_name="oddname"
+    )
+    mgr = _deferred(site, monkeypatch)
+    assert mgr.for_scheme("weird").name == "oddname"
+    with pytest.raises(UnknownProviderError, match="oddname"):
+        mgr.for_scheme("nothing")
+
+
+def test_the_shared_manager_is_lazy() -> None:
+    mgr = ProviderManager.default()
+    assert not mgr.pm.has_plugin("tos")
+    assert mgr.for_scheme("s3").name == "s3"
+    assert mgr.pm.has_plugin("s3") and not mgr.pm.has_plugin("tos")
+    assert names(mgr) >= SHIPPED and mgr.pm.has_plugin("tos")
+
+
+def test_a_one_target_run_imports_one_sdk_and_no_wire_models() -> None:
+    """What issue 7's benchmark found a short run paying for: every plugin's SDK (boto3 for a TOS
+    target), pydantic (for `SecretStr`) and asyncio (for `acall`). Checked in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from rtcsnap.storage.resolve import resolve\n"
+        "from rtcsnap.target import StorageTarget\n"
+        "t = StorageTarget.parse('tos://b?region=cn-beijing&account_id=2100000001',"
+        " access_key='AKLTtest', secret_key='secret-for-import-test')\n"
+        "resolve(t)\n"
+        "print(json.dumps(sorted(m for m in ('boto3', 'botocore', 'volcengine', 'pydantic', 'asyncio', 'tos')"
+        " if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["tos"]
+
+
+def test_load_errors_go_to_the_reporter_past_and_future(fake_dist, monkeypatch) -> None:
+    """The CLI's one-line warnings: errors from before the reporter was set, and from later lazy loads."""
+    fake_dist("rtcsnap-early", "rtcsnap_early", "raise ImportError('early sdk')\n", ep_name="early")
+    site = fake_dist("rtcsnap-late", "rtcsnap_late", "raise ImportError('late sdk')\n", ep_name="late")
+    mgr = _deferred(site, monkeypatch)
+    with pytest.warns(PluginLoadWarning, match="early sdk"):
+        mgr._load_pending("early")
+    seen: list[str] = []
+    mgr.report_errors(lambda err: seen.append(err.plugin))
+    assert seen == ["early"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginLoadWarning)  # the reporter replaces the warning
+        assert "s3" in names(mgr)
+    assert seen == ["early", "late"]

@@ -8,7 +8,6 @@ unless ``--debug``.
 from __future__ import annotations
 
 import sys
-import warnings
 
 import click
 
@@ -20,12 +19,10 @@ EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
 
 def manager() -> ProviderManager:
-    """The shared provider manager; plugin load problems become one-line warnings on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        mgr = ProviderManager.default()
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+    """The shared provider manager; plugin load problems become one-line warnings on stderr, when
+    they happen (plugins load lazily, on the first lookup that needs them)."""
+    mgr = ProviderManager.default()
+    mgr.report_errors(lambda err: print(f"warning: {err}", file=sys.stderr))
     return mgr
 
 

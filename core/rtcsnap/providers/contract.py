@@ -78,7 +78,7 @@ class Capabilities:
         return caps + [f"checksum:{c}" for c in self.checksums]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a listing builds one per object
 class ObjectInfo:
     """What a listing or a GET says about one object."""
 

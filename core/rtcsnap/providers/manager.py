@@ -6,6 +6,14 @@ Environment:
 * ``RTCSNAP_STRICT_PLUGINS=1`` — a load error raises instead of warning;
 * ``RTCSNAP_LOAD_PLUGINS=a,b`` — allow-list of entry-point or distribution names ("" = none);
 * ``RTCSNAP_DISABLE_PLUGINS=a,b`` — block-list.
+
+The shared manager (`ProviderManager.default()`) loads lazily, by name: a lookup by scheme or
+provider name first imports only the entry point of that name (each plugin names its entry point
+after its scheme, as ``s3 = "rtcsnap_s3"`` does), and everything else only on a miss or when the
+whole set is asked for (`entries`, `errors`, `for_storage`). Importing every plugin means importing
+every SDK — ~0.1 s and ~12 MiB that a one-target CLI run or a listing should not pay (issue 7's
+benchmark). A plugin claiming a scheme under another entry-point name is still found (on the
+miss); a clash between two plugins shows once the set is loaded whole.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -79,9 +87,20 @@ class ProviderManager:
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
-        self.errors: list[LoadError] = []
+        self._errors: list[LoadError] = []
         self._providers: dict[str, ProviderEntry] = {}
         self._instances: dict[str, Provider] = {}
+        self._pending: list[EntryPoint] = []  # entry points found but not loaded yet (lazy mode)
+        self._lock = threading.RLock()
+        self._report: Callable[[LoadError], None] | None = None
+
+    def report_errors(self, report: Callable[[LoadError], None]) -> None:
+        """Hand every load error, past and future, to `report` instead of `warnings.warn` (the CLI
+        prints one line each). Needed because loading is lazy: an error can surface on any lookup."""
+        with self._lock:
+            self._report = report
+            for err in self._errors:
+                report(err)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -90,7 +109,7 @@ class ProviderManager:
         with cls._default_lock:
             if cls._default is None:
                 mgr = cls()
-                mgr.load_entry_points()
+                mgr.defer_entry_points()
                 cls._default = mgr
             return cls._default
 
@@ -101,22 +120,49 @@ class ProviderManager:
             cls._default = None
 
     def load_entry_points(self, eps: Iterable[EntryPoint] | None = None) -> None:
+        """Import and register every (allowed) entry point now."""
+        with self._lock:
+            for ep in self._allowed(entry_points(group=GROUP) if eps is None else eps):
+                self._load(ep)
+
+    def defer_entry_points(self, eps: Iterable[EntryPoint] | None = None) -> None:
+        """Note the (allowed) entry points, to be imported by the first lookup that needs them."""
+        with self._lock:
+            self._pending.extend(self._allowed(entry_points(group=GROUP) if eps is None else eps))
+
+    @staticmethod
+    def _allowed(eps: Iterable[EntryPoint]) -> list[EntryPoint]:
         allow = _env_list("RTCSNAP_LOAD_PLUGINS")
         block = _env_list("RTCSNAP_DISABLE_PLUGINS") or set()
-        for ep in entry_points(group=GROUP) if eps is None else eps:
+        kept = []
+        for ep in eps:
             names = {ep.name, _dist_name(ep)} - {""}
             if allow is not None and not names & allow:
                 continue
             if names & block:
                 continue
-            if self.pm.has_plugin(ep.name):
-                continue
-            try:
-                module = ep.load()
-            except Exception as exc:
-                self._fail(ep.name, _dist_name(ep), f"import failed: {type(exc).__name__}: {exc}")
-                continue
-            self.add_plugin(module, ep.name, _dist_name(ep), _dist_version(ep))
+            kept.append(ep)
+        return kept
+
+    def _load_pending(self, name: str | None = None) -> None:
+        """Load the deferred entry points named `name` (all of them when None)."""
+        with self._lock:
+            now = [ep for ep in self._pending if name is None or ep.name == name]
+            if not now:
+                return
+            self._pending = [ep for ep in self._pending if ep not in now]
+            for ep in now:
+                self._load(ep)
+
+    def _load(self, ep: EntryPoint) -> None:
+        if self.pm.has_plugin(ep.name):
+            return
+        try:
+            module = ep.load()
+        except Exception as exc:
+            self._fail(ep.name, _dist_name(ep), f"import failed: {type(exc).__name__}: {exc}")
+            return
+        self.add_plugin(module, ep.name, _dist_name(ep), _dist_version(ep))
 
     def add_plugin(
         self,
@@ -164,9 +210,12 @@ class ProviderManager:
         err = LoadError(plugin, distribution, error)
         if os.environ.get("RTCSNAP_STRICT_PLUGINS", "") not in ("", "0"):
             raise PluginError(str(err))
-        self.errors.append(err)
+        self._errors.append(err)
         log.warning("%s", err)
-        warnings.warn(str(err), PluginLoadWarning, stacklevel=3)
+        if self._report is not None:
+            self._report(err)
+        else:
+            warnings.warn(str(err), PluginLoadWarning, stacklevel=3)
 
     # -- validation ------------------------------------------------------------------------
 
@@ -209,22 +258,39 @@ class ProviderManager:
 
     # -- lookup ----------------------------------------------------------------------------
 
+    @property
+    def errors(self) -> list[LoadError]:
+        """Every plugin that failed to load (so every deferred one is loaded first)."""
+        self._load_pending()
+        return self._errors
+
     def entries(self) -> list[ProviderEntry]:
+        self._load_pending()
         return sorted(self._providers.values(), key=lambda e: e.provider.name)
 
     def get(self, name: str) -> Provider:
         entry = self._providers.get(name)
         if entry is None:
+            self._load_pending(name)
+            entry = self._providers.get(name)
+        if entry is None:
+            self._load_pending()
+            entry = self._providers.get(name)
+        if entry is None:
             raise UnknownProviderError(f"no provider named {name!r}; installed: {self._names()}")
         return self._instance(entry)
 
     def for_scheme(self, scheme: str) -> Provider:
-        for entry in self._providers.values():
-            if entry.provider.scheme == scheme:
-                return self._instance(entry)
+        for step in ("loaded", "named", "all"):
+            if step != "loaded":
+                self._load_pending(scheme if step == "named" else None)
+            for entry in list(self._providers.values()):
+                if entry.provider.scheme == scheme:
+                    return self._instance(entry)
         raise UnknownProviderError(f"no provider for {scheme}:// URLs; installed: {self._names()}")
 
     def for_storage(self, storage_type: int, vendor: int | None) -> Provider:
+        self._load_pending()
         for entry in self._providers.values():
             p = entry.provider
             if p.storage_type == storage_type and (storage_type != 2 or p.vendor == vendor):
@@ -237,11 +303,13 @@ class ProviderManager:
 
     def _instance(self, entry: ProviderEntry) -> Provider:
         name = entry.provider.name
-        if name not in self._instances:
-            self._instances[name] = entry.provider()
-        return self._instances[name]
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = entry.provider()
+            return self._instances[name]
 
     def _names(self) -> str:
+        self._load_pending()
         return ", ".join(f"{e.provider.name} ({e.provider.scheme}://)" for e in self.entries()) or "none"
 
 

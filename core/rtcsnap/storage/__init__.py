@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from rtcsnap.providers.contract import ObjectInfo
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage.destination import map_key
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, open_session, resolve
-from rtcsnap.storage.transfer import (
-    DownloadReport,
-    FailedItem,
-    ProgressEvent,
-    download,
-    upload,
-)
 from rtcsnap.storage.verify import ProbeResult, VerifyReport, verify
+
+# The transfer machinery (destination, journal and SQLite, checksums and crcmod) loads on first
+# use (PEP 562): a listing or a verify should not pay for it (issue 7's listing benchmark).
+# `verify` stays eager: its function shares the name of its submodule, which a lazy attribute
+# would let the submodule shadow.
+_LAZY = {
+    "DownloadReport": "rtcsnap.storage.transfer",
+    "FailedItem": "rtcsnap.storage.transfer",
+    "ProgressEvent": "rtcsnap.storage.transfer",
+    "download": "rtcsnap.storage.transfer",
+    "upload": "rtcsnap.storage.transfer",
+    "map_key": "rtcsnap.storage.destination",
+}
+
+if TYPE_CHECKING:
+    from rtcsnap.storage.destination import map_key
+    from rtcsnap.storage.transfer import DownloadReport, FailedItem, ProgressEvent, download, upload
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rtcsnap.storage' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def iter_objects(

@@ -21,7 +21,6 @@ import json
 import threading
 import zlib
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -38,6 +37,7 @@ from rtcsnap.providers.contract import (
     Page,
     Session,
 )
+from rtcsnap.providers.dates import http_date, iso_date
 from rtcsnap.target import StorageTarget
 from volcengine.imagex.v2.imagex_service import ImagexService
 
@@ -231,7 +231,7 @@ class VeImageXSession(Session):
             key,
             int(size) if size is not None else -1,
             None,
-            _http_date(modified) if modified else None,
+            http_date(modified),
         )
 
         def chunks() -> Iterator[bytes]:
@@ -258,7 +258,7 @@ class VeImageXSession(Session):
                 str(item["Key"]),
                 int(item.get("FileSize", -1)),
                 None,
-                _iso_date(item.get("LastModified")),
+                iso_date(item.get("LastModified")),
             )
             for item in result.get("Items") or []
         ]
@@ -296,24 +296,6 @@ class VeImageXProvider(MainAccountProvider):
 
     def open(self, target: StorageTarget) -> VeImageXSession:
         return VeImageXSession(self, target)
-
-
-def _iso_date(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _http_date(value: str) -> datetime | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
 
 
 __all__ = ["VeImageXProvider", "VeImageXSession"]
