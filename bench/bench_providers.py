@@ -453,28 +453,18 @@ class Server:
 
 
 def start_tos(buckets: list[Bucket]) -> Server:
-    from moto.backends import get_backend
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from rtcsnap import checksums
     from rtcsnap.testing.tosserver import LocalTOSServer
 
     server = LocalTOSServer(region=REGIONS["tos"]).start()
     try:
         t0 = time.perf_counter()
-        backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
-        # The TOS layer remembers each object's CRC64 from its PUT (and puts it in listings); seeded
-        # behind its back, it would learn them from the first GETs instead: tell it, as a PUT would.
-        crcs: dict[tuple[str, str, str], str] = server.layer._crcs
+        # Straight into moto's backend, the CRC64 remembered as a PUT would (the TOS layer puts it
+        # in listings; seeded behind its back, it would learn it from the first GETs instead).
         for b in buckets:
             server.create_bucket(b.name)
             for i in range(b.count):
                 key, data = b.keyfn(i), b.data(i)
-                md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-                backend.put_object(b.name, key, data, disable_notification=True)
-                hasher = checksums.new_hasher("crc64ecma")
-                hasher.update(data)
-                crcs[(b.name, key, md5)] = hasher.value()
-                b.inventory[key] = (len(data), md5)
+                b.inventory[key] = (len(data), server.layer.seed(b.name, key, data))
         seed_s = time.perf_counter() - t0
     except BaseException:
         server.stop()

@@ -78,8 +78,13 @@ def _key_pair(option: str, value: str | None) -> tuple[str, str] | None:
     return ak, sk
 
 
+# The kinds of `rtcsnap.testing.storage_servers.KINDS`, spelled out: importing the test kit here
+# would cost every CLI start ~1 s (a test checks the two lists agree).
+STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
+
+
 @emulator_group.command("storage")
-@click.argument("kind", type=click.Choice(["s3", "tos", "veimagex"]))
+@click.argument("kind", type=click.Choice(STORAGE_KINDS))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
 @click.option(

@@ -68,7 +68,7 @@ def request_path(environ: dict[str, Any]) -> str:
 
 
 @dataclass
-class _Rule:
+class Rule:
     kind: Kind
     method: str
     key: str
@@ -82,13 +82,45 @@ class _Rule:
         return self.method in ("*", method) and self.key in path
 
 
-class Faults:
-    """WSGI middleware holding the fault rules; thread-safe (the server is threaded)."""
+@dataclass(frozen=True)
+class Injected:
+    """An injected error answer, for a server dialect to render in its own shape (`ErrorRenderer`)."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    status: int
+    code: str
+    message: str
+    path: str
+    request_id: str
+    head: bool
+    """A HEAD request: the answer must carry no body."""
+
+
+ErrorRenderer = Callable[[Injected], tuple[Headers, bytes]]
+"""(headers, body) of an injected error; Content-Length is set by `Faults`."""
+
+
+def s3_error(err: Injected) -> tuple[Headers, bytes]:
+    """S3's XML error shape (the default)."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(err.code)}</Code><Message>{escape(err.message)}</Message>"
+        f"<Resource>{escape(err.path)}</Resource><RequestId>{err.request_id}</RequestId></Error>"
+    ).encode()
+    return [("Content-Type", "application/xml"), ("x-amz-request-id", err.request_id)], body
+
+
+class Faults:
+    """WSGI middleware holding the fault rules; thread-safe (the server is threaded).
+
+    `render_error` shapes injected errors the way the wrapped server's dialect answers (TOS's
+    JSON, OSS's XML with ``x-oss-request-id``, Kodo's ``{"error": …}``), so an SDK reports an
+    injected code exactly as it would a real one."""
+
+    def __init__(self, app: WSGIApp, render_error: ErrorRenderer = s3_error) -> None:
         self.app = app
+        self.render_error = render_error
         self._lock = threading.Lock()
-        self._rules: list[_Rule] = []
+        self._rules: list[Rule] = []
         self._log: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._release = threading.Event()
@@ -106,28 +138,28 @@ class Faults:
     ) -> None:
         """Answer the next `times` matching requests with an S3 XML error instead of calling moto."""
         msg = message or _MESSAGES.get(code, f"Injected fault {code}")
-        self._add(_Rule("fail", method.upper(), key_substring, times, status, code, msg))
+        self._add(Rule("fail", method.upper(), key_substring, times, status, code, msg))
 
     def corrupt(self, key_substring: str = "", times: int | None = None) -> None:
         """Flip bytes in matching GET bodies; Content-Length and ETag stay as moto sent them."""
-        self._add(_Rule("corrupt", "GET", key_substring, times))
+        self._add(Rule("corrupt", "GET", key_substring, times))
 
     def drop_next_token(self, times: int | None = 1) -> None:
         """Strip <NextContinuationToken>/<NextMarker> from truncated list responses (IsTruncated stays true)."""
-        self._add(_Rule("drop_token", "GET", "", times))
+        self._add(Rule("drop_token", "GET", "", times))
 
     def slow(self, key_substring: str, seconds: float, times: int | None = None) -> None:
         """Send headers and half the body of matching GETs, stall `seconds`, then send the rest."""
-        self._add(_Rule("slow", "GET", key_substring, times, seconds=seconds))
+        self._add(Rule("slow", "GET", key_substring, times, seconds=seconds))
 
     def truncate(self, key_substring: str = "", times: int | None = 1) -> None:
         """Send a matching GET's headers (Content-Length of the whole body) and half the body, then
         close the connection: what a reset mid-transfer looks like to the client."""
-        self._add(_Rule("truncate", "GET", key_substring, times))
+        self._add(Rule("truncate", "GET", key_substring, times))
 
     def reset(self, method: str = "*", key_substring: str = "", times: int | None = 1) -> None:
         """Close the connection of matching requests without sending any response."""
-        self._add(_Rule("reset", method.upper(), key_substring, times))
+        self._add(Rule("reset", method.upper(), key_substring, times))
 
     def clear(self) -> None:
         """Drop every rule, zero the counters and release responses stalled by `slow`."""
@@ -150,13 +182,13 @@ class Faults:
 
     # -- WSGI ----------------------------------------------------------------------------
 
-    def _add(self, rule: _Rule) -> None:
+    def _add(self, rule: Rule) -> None:
         if rule.remaining is not None and rule.remaining < 1:
             raise ValueError("times must be >= 1 (or None for 'until clear()')")
         with self._lock:
             self._rules.append(rule)
 
-    def _take(self, kinds: tuple[Kind, ...], method: str, path: str) -> _Rule | None:
+    def _take(self, kinds: tuple[Kind, ...], method: str, path: str) -> Rule | None:
         """Consume one use of the first matching rule."""
         with self._lock:
             for rule in self._rules:
@@ -182,13 +214,13 @@ class Faults:
         if rule is not None:
             return self._error(environ, start_response, rule, path)
         if self._take(("reset",), method, path) is not None:
-            _drain(environ)
+            drain(environ)
             _hang_up(environ)
             start_response("500 Reset", [("Content-Length", "0")])  # never reaches the client
             return []
         if not self._pending(("corrupt", "drop_token", "slow", "truncate"), method, path):
             return self.app(environ, start_response)
-        status, headers, body = _call(self.app, environ)
+        status, headers, body = call_app(self.app, environ)
         ok = status.startswith("2") and bool(body)
         delay = 0.0
         if ok and (rule := self._take(("corrupt",), method, path)):
@@ -221,27 +253,20 @@ class Faults:
         yield body[half:]
 
     def _error(
-        self, environ: dict[str, Any], start_response: StartResponse, rule: _Rule, path: str
+        self, environ: dict[str, Any], start_response: StartResponse, rule: Rule, path: str
     ) -> list[bytes]:
-        _drain(environ)
-        request_id = f"FAULT{next(self._ids):010d}"
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{escape(rule.code)}</Code><Message>{escape(rule.message)}</Message>"
-            f"<Resource>{escape(path)}</Resource><RequestId>{request_id}</RequestId></Error>"
-        ).encode()
-        if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+        drain(environ)
+        head = environ.get("REQUEST_METHOD", "").upper() == "HEAD"
+        err = Injected(rule.status, rule.code, rule.message, path, f"FAULT{next(self._ids):010d}", head)
+        headers, body = self.render_error(err)
+        if head:
             body = b""
-        headers = [
-            ("Content-Type", "application/xml"),
-            ("Content-Length", str(len(body))),
-            ("x-amz-request-id", request_id),
-        ]
+        headers = _set_length(headers, len(body))
         start_response(f"{rule.status} {_REASONS.get(rule.status, 'Error')}", headers)
         return [body]
 
 
-def _call(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
+def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
     """Run the wrapped app to completion and return (status, headers, body)."""
     captured: dict[str, Any] = {}
     written: list[bytes] = []
@@ -273,7 +298,7 @@ def _set_length(headers: Headers, length: int) -> Headers:
     return [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(length))]
 
 
-def _drain(environ: dict[str, Any]) -> None:
+def drain(environ: dict[str, Any]) -> None:
     """Read an unused request body so the keep-alive connection stays in sync."""
     stream = environ.get("wsgi.input")
     if stream is None:
@@ -290,4 +315,15 @@ def _drain(environ: dict[str, Any]) -> None:
         left -= len(chunk)
 
 
-__all__ = ["CONTROL_SCOPES", "Faults", "is_control", "request_path"]
+__all__ = [
+    "CONTROL_SCOPES",
+    "ErrorRenderer",
+    "Faults",
+    "Injected",
+    "Rule",
+    "call_app",
+    "drain",
+    "is_control",
+    "request_path",
+    "s3_error",
+]

@@ -66,6 +66,12 @@ class _AuthState:
     previous: ClassVar[str] = "inf"
 
 
+def moto_admin() -> tuple[str, str] | None:
+    """The admin key while a `LocalS3Server` holds moto's (process-global) auth mode, else None:
+    a layer in front of moto (`rtcsnap.testing.dialect`) signs its replays with it."""
+    return _AuthState.admin
+
+
 class S3OnlyDispatcher(DomainDispatcherApplication):
     """Routes every request to moto's S3 app except moto's API and IAM/STS-signed calls."""
 
@@ -214,4 +220,4 @@ class LocalS3Server(InProcessServer):
         return previous
 
 
-__all__ = ["ADMIN_POLICY", "DEFAULT_CREDENTIALS", "LocalS3Server", "S3OnlyDispatcher"]
+__all__ = ["ADMIN_POLICY", "DEFAULT_CREDENTIALS", "LocalS3Server", "S3OnlyDispatcher", "moto_admin"]

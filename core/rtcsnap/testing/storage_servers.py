@@ -6,8 +6,13 @@ code that wants "a bucket with a write-only key" whatever the storage.
 
 A KIND maps to the server that checks that vendor's real signatures: ``s3`` → SeaweedFS (a
 native S3 server with per-key actions), ``tos`` → `LocalTOSServer`, ``veimagex`` →
-`LocalImageXServer`. Keys use SeaweedFS's action names (`rtcsnap.testing.keys`): the write-only
-key may only ``Write``; the read-only key may ``Read`` and ``List``.
+`LocalImageXServer`, ``oss``/``obs``/``cos``/``kodo`` → `LocalOSSServer`, `LocalOBSServer`,
+`LocalCOSServer`, `LocalKodoServer`. Keys use SeaweedFS's action names (`rtcsnap.testing.keys`):
+the write-only key may only ``Write``; the read-only key may ``Read`` and ``List``.
+
+A server of ours (a `KeyRing` server) needs: ``keys``, ``start()``/``stop()``, ``endpoint``,
+``create_bucket(name)`` (veImageX: ``create_service``) and, when its targets need more than
+``region`` and ``endpoint`` in the URL (Kodo's download ``domain``), ``target_options(bucket)``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from urllib.parse import urlencode
 
 from rtcsnap.errors import ConfigurationError
 
-KINDS = ("s3", "tos", "veimagex")
+KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
 WRITE_ONLY = ("Write",)
 READ_ONLY = ("Read", "List")
 SAMPLE_ACCOUNT_ID = "2100000000"
@@ -46,10 +51,7 @@ class RunningServer:
         """The rtcsnap target URL of `bucket` (default: the first) on this server."""
         name = bucket or self.buckets[0]
         query: dict[str, str] = {"region": self.region, "endpoint": self.endpoint}
-        if self.kind == "s3":
-            query["addressing"] = "path"
-        else:
-            query["account_id"] = self.account_id
+        query |= _SPECS[self.kind].options(self, name)
         return f"{self.kind}://{name}?{urlencode(query, safe=':/')}"
 
     def describe(self) -> dict[str, Any]:
@@ -97,6 +99,30 @@ def _veimagex(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pai
     return _keyring_server(LocalImageXServer(host, port), "create_service", buckets, admin, wo, ro)
 
 
+def _oss(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.ossserver import LocalOSSServer
+
+    return _keyring_server(LocalOSSServer(host, port), "create_bucket", buckets, admin, wo, ro)
+
+
+def _obs(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.obsserver import LocalOBSServer
+
+    return _keyring_server(LocalOBSServer(host, port), "create_bucket", buckets, admin, wo, ro)
+
+
+def _cos(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.cosserver import LocalCOSServer
+
+    return _keyring_server(LocalCOSServer(host, port), "create_bucket", buckets, admin, wo, ro)
+
+
+def _kodo(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+    from rtcsnap.testing.kodoserver import LocalKodoServer
+
+    return _keyring_server(LocalKodoServer(host, port), "create_bucket", buckets, admin, wo, ro)
+
+
 def _keyring_server(server: Any, create: str, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
     """A server of ours (`rtcsnap.testing.keys`): the three keys installed, then started."""
     server.keys.add(["Admin"], name="cli-admin", access_key=admin[0], secret_key=admin[1])
@@ -108,12 +134,45 @@ def _keyring_server(server: Any, create: str, buckets: Sequence[str], admin: Pai
     return server
 
 
-_FACTORIES: dict[str, tuple[Callable[..., Any], str, str]] = {
-    "s3": (_s3, "us-east-1", "snapshots"),
-    "tos": (_tos, "cn-beijing", "snapshots"),
-    "veimagex": (_veimagex, "cn-north-1", "snapsvc001"),
+def _no_options(running: RunningServer, bucket: str) -> dict[str, str]:
+    return {}
+
+
+def _account(running: RunningServer, bucket: str) -> dict[str, str]:
+    return {"account_id": running.account_id}
+
+
+def _server_options(running: RunningServer, bucket: str) -> dict[str, str]:
+    """What the server itself says its targets need (Kodo: the bucket's download domain)."""
+    options: Callable[[str], dict[str, str]] | None = getattr(running.server, "target_options", None)
+    return options(bucket) if options is not None else {}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    start: Callable[..., Any]
+    region: str
+    """The region its targets name (the vendor's own region name)."""
+    bucket: str
+    """The default bucket (veImageX: service id; COS: with its APPID)."""
+    options: Callable[[RunningServer, str], dict[str, str]] = _no_options
+    """Target URL options beyond ``region`` and ``endpoint``."""
+
+
+def _s3_options(running: RunningServer, bucket: str) -> dict[str, str]:
+    return {"addressing": "path"}
+
+
+_SPECS: dict[str, _Spec] = {
+    "s3": _Spec(_s3, "us-east-1", "snapshots", _s3_options),
+    "tos": _Spec(_tos, "cn-beijing", "snapshots", _account),
+    "veimagex": _Spec(_veimagex, "cn-north-1", "snapsvc001", _account),
+    "oss": _Spec(_oss, "oss-cn-hangzhou", "snapshots", _server_options),
+    "obs": _Spec(_obs, "cn-north-4", "snapshots", _server_options),
+    "cos": _Spec(_cos, "ap-guangzhou", "snapshots-1250000000", _server_options),
+    "kodo": _Spec(_kodo, "cn-east-1", "snapshots", _server_options),
 }
-"""KIND -> (start function, region its targets name, default bucket / service id)."""
+"""KIND -> how to start it and what its targets look like."""
 
 
 @contextlib.contextmanager
@@ -128,21 +187,21 @@ def open_server(
     read_only: Pair | None = None,
 ) -> Iterator[RunningServer]:
     """Start the server for `kind` with `buckets` created and three keys installed; stop it after."""
-    if kind not in _FACTORIES:
+    if kind not in _SPECS:
         raise ConfigurationError(f"storage server kind {kind!r}: expected one of {', '.join(KINDS)}")
-    start, region, default = _FACTORIES[kind]
-    names = list(dict.fromkeys(buckets)) or [default]
+    spec = _SPECS[kind]
+    names = list(dict.fromkeys(buckets)) or [spec.bucket]
     keys = _pair(admin), _pair(write_only), _pair(read_only)
     if len({k[0] for k in keys}) != 3:
         raise ConfigurationError("storage server keys: the admin, write-only and read-only keys must differ")
     try:
-        server = start(host, port, names, *keys)
+        server = spec.start(host, port, names, *keys)
     except ImportError as exc:
         raise ConfigurationError(
             f"storage server {kind}: {exc.name or exc} is missing; install rtcsnap[testing]"
         ) from None
     try:
-        yield RunningServer(kind, server.endpoint, region, names, *keys, server=server)
+        yield RunningServer(kind, server.endpoint, spec.region, names, *keys, server=server)
     finally:
         server.stop()
 

@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for cos (being built: issue 8)."""

@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for kodo (being built: issue 8)."""

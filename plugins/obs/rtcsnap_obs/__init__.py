@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for obs (being built: issue 8)."""

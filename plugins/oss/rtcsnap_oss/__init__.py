@@ -1,0 +1,1 @@
+"""rtcsnap storage provider for oss (being built: issue 8)."""
