@@ -92,6 +92,24 @@ def test_unsupported_s3_codes_are_rejected(code: int) -> None:
     assert info.value.paths == ["StorageConfig.CustomConfig.Region"]
 
 
+@pytest.mark.parametrize(("vendor", "table"), [(2, "obs"), (3, "cos")])
+def test_an_omitted_region_is_checked_too_cos_and_obs_have_no_code_0(vendor: int, table: str) -> None:
+    """CustomConfig.Region defaults to 0, which OBS and COS do not have: leaving it out is an error
+    naming the field and the valid codes, before anything is sent (S3, OSS and Kodo do have 0)."""
+    body = custom_body(vendor=vendor)
+    del body["StorageConfig"]["CustomConfig"]["Region"]
+    with pytest.raises(ValidationError, match=rf"unknown {table} region code 0; valid codes") as info:
+        StartSnapshotRequest.from_wire(body)
+    assert info.value.paths == ["StorageConfig.CustomConfig.Region"]
+    for fine in (0, 1, 4):
+        ok = custom_body(vendor=fine)
+        del ok["StorageConfig"]["CustomConfig"]["Region"]
+        assert (
+            StartSnapshotRequest.from_wire(ok).to_wire()["StorageConfig"]["CustomConfig"].get("Region", 0)
+            == 0
+        )
+
+
 def test_s3_15_and_16_are_supported_but_flagged() -> None:
     for code in (15, 16):
         entry = lookup("s3", code)

@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    Field,
     SecretStr,
     SerializationInfo,
     ValidationInfo,
@@ -106,7 +107,9 @@ class CustomConfig(WireModel):
     """Type 2: a third-party S3-compatible bucket; the keys need write permission only."""
 
     vendor: Annotated[Vendor, enum_of(Vendor)] = Vendor.S3
-    region: int = 0
+    region: int = Field(default=0, validate_default=True)
+    """Validated even when omitted: the default 0 is no region at all for COS and OBS (spec
+    §3.4.5-3.4.6), and a config that leaves it out must fail here, not at the service."""
     bucket: NonEmptyStr
     access_key: Secret
     secret_key: Secret
