@@ -1,8 +1,8 @@
 """rtcsnap: Volcengine RTC cloud snapshots, end to end (models, storage providers, client, CLI)."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rtcsnap._lazy import lazy_attributes
 from rtcsnap.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -69,13 +69,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rtcsnap' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __version__ = "0.1.0"

@@ -1,6 +1,9 @@
 """A complete third-party provider, as a plugin author would write it: rtcsnap's public contract only.
 
-"Acme" is an S3-protocol store (spoken through boto3) that RTC would reach as CustomConfig Vendor 3.
+"Acme" is an S3-protocol store (spoken through boto3) that RTC would reach as CustomConfig Vendor 3:
+a third-party implementation of the storage the shipped ``rtcsnap-cos`` serves. Every vendor RTC
+knows has a shipped provider, so a third-party one replaces one of them: with both installed the
+(Type, Vendor) clash is a load error, and users pick one with ``RTCSNAP_DISABLE_PLUGINS=cos``.
 Tests install it as its own distribution ("rtcsnap-acme") with an entry point in the `rtcsnap`
 group, and run rtcsnap's shipped contract suite against it.
 """

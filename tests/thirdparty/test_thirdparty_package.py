@@ -27,8 +27,13 @@ def install_acme(fake_dist: FakeDist, **kw: str) -> Path:
     )
 
 
-def env_with(site: Path) -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+def env_with(site: Path, disable: str = "cos") -> dict[str, str]:
+    """The environment of a user who installed rtcsnap-acme, which serves Vendor 3 as the shipped
+    rtcsnap-cos does: so they disable that one (see acme_provider's docstring)."""
+    return {
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "RTCSNAP_DISABLE_PLUGINS": disable,
+    }
 
 
 def test_cli_discovers_third_party_provider(fake_dist: FakeDist) -> None:

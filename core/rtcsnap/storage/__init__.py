@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rtcsnap._lazy import lazy_attributes
 from rtcsnap.providers.contract import ObjectInfo
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
@@ -31,13 +31,7 @@ if TYPE_CHECKING:
     from rtcsnap.storage.transfer import DownloadReport, FailedItem, ProgressEvent, download, upload
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rtcsnap.storage' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 def iter_objects(

@@ -18,6 +18,7 @@ A server of ours (a `KeyRing` server) needs: ``keys``, ``start()``/``stop()``, `
 from __future__ import annotations
 
 import contextlib
+import importlib
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -87,40 +88,15 @@ def _s3(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro:
     return server
 
 
-def _tos(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.tosserver import LocalTOSServer
+def _ours(module: str, cls: str, create: str = "create_bucket") -> Callable[..., Any]:
+    """The start function of one of our `KeyRing` servers, ``module.cls`` imported on first use
+    (each pulls in moto or its vendor's SDK)."""
 
-    return _keyring_server(LocalTOSServer(host, port), "create_bucket", buckets, admin, wo, ro)
+    def start(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
+        server = getattr(importlib.import_module(module), cls)(host, port)
+        return _keyring_server(server, create, buckets, admin, wo, ro)
 
-
-def _veimagex(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.imagexserver import LocalImageXServer
-
-    return _keyring_server(LocalImageXServer(host, port), "create_service", buckets, admin, wo, ro)
-
-
-def _oss(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.ossserver import LocalOSSServer
-
-    return _keyring_server(LocalOSSServer(host, port), "create_bucket", buckets, admin, wo, ro)
-
-
-def _obs(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.obsserver import LocalOBSServer
-
-    return _keyring_server(LocalOBSServer(host, port), "create_bucket", buckets, admin, wo, ro)
-
-
-def _cos(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.cosserver import LocalCOSServer
-
-    return _keyring_server(LocalCOSServer(host, port), "create_bucket", buckets, admin, wo, ro)
-
-
-def _kodo(host: str, port: int, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
-    from rtcsnap.testing.kodoserver import LocalKodoServer
-
-    return _keyring_server(LocalKodoServer(host, port), "create_bucket", buckets, admin, wo, ro)
+    return start
 
 
 def _keyring_server(server: Any, create: str, buckets: Sequence[str], admin: Pair, wo: Pair, ro: Pair) -> Any:
@@ -165,12 +141,28 @@ def _s3_options(running: RunningServer, bucket: str) -> dict[str, str]:
 
 _SPECS: dict[str, _Spec] = {
     "s3": _Spec(_s3, "us-east-1", "snapshots", _s3_options),
-    "tos": _Spec(_tos, "cn-beijing", "snapshots", _account),
-    "veimagex": _Spec(_veimagex, "cn-north-1", "snapsvc001", _account),
-    "oss": _Spec(_oss, "oss-cn-hangzhou", "snapshots", _server_options),
-    "obs": _Spec(_obs, "cn-north-4", "snapshots", _server_options),
-    "cos": _Spec(_cos, "ap-guangzhou", "snapshots-1250000000", _server_options),
-    "kodo": _Spec(_kodo, "cn-east-1", "snapshots", _server_options),
+    "tos": _Spec(_ours("rtcsnap.testing.tosserver", "LocalTOSServer"), "cn-beijing", "snapshots", _account),
+    "veimagex": _Spec(
+        _ours("rtcsnap.testing.imagexserver", "LocalImageXServer", "create_service"),
+        "cn-north-1",
+        "snapsvc001",
+        _account,
+    ),
+    "oss": _Spec(
+        _ours("rtcsnap.testing.ossserver", "LocalOSSServer"), "oss-cn-hangzhou", "snapshots", _server_options
+    ),
+    "obs": _Spec(
+        _ours("rtcsnap.testing.obsserver", "LocalOBSServer"), "cn-north-4", "snapshots", _server_options
+    ),
+    "cos": _Spec(
+        _ours("rtcsnap.testing.cosserver", "LocalCOSServer"),
+        "ap-guangzhou",
+        "snapshots-1250000000",
+        _server_options,
+    ),
+    "kodo": _Spec(
+        _ours("rtcsnap.testing.kodoserver", "LocalKodoServer"), "cn-east-1", "snapshots", _server_options
+    ),
 }
 """KIND -> how to start it and what its targets look like."""
 
