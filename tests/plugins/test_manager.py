@@ -31,8 +31,13 @@ def rtcsnap_register_providers(register):
 """
 
 
-SHIPPED = {"s3", "tos", "veimagex"}
+SHIPPED = {"s3", "tos", "veimagex", "oss", "obs", "cos", "kodo"}
 """The providers this workspace installs as plugins."""
+SHIPPED_VENDORS = "oss,obs,cos,kodo"
+"""The shipped Type 2 plugins of Vendors 1-4, disabled in these tests: every (Type, Vendor) RTC
+knows has a shipped provider, so a fake plugin claiming one stands in for a third-party
+replacement, which is how a user installs one (`RTCSNAP_DISABLE_PLUGINS`)."""
+KEPT = SHIPPED - set(SHIPPED_VENDORS.split(","))
 
 
 def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -> str:
@@ -40,8 +45,8 @@ def src(name: str, scheme: str | None = None, vendor: int = 3, cls: str = "P") -
 
 
 @pytest.fixture(autouse=True)
-def _clean(isolated_manager: None) -> None:
-    pass
+def _clean(isolated_manager: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", SHIPPED_VENDORS)
 
 
 def load(site: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ProviderManager, list[str]]:
@@ -114,9 +119,9 @@ def test_allow_list_and_block_list(fake_dist, monkeypatch) -> None:
     mgr, _ = load(site, monkeypatch)
     assert names(mgr) == set()
     monkeypatch.delenv("RTCSNAP_LOAD_PLUGINS")
-    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", "s3")
+    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", "s3,cos")  # acme serves Vendor 3 in cos's place
     mgr, _ = load(site, monkeypatch)
-    assert names(mgr) == SHIPPED - {"s3"} | {"acme"}, "every plugin but the blocked one"
+    assert names(mgr) == SHIPPED - {"s3", "cos"} | {"acme"}, "every plugin but the blocked ones"
     with pytest.raises(UnknownProviderError, match="acme"):
         mgr.for_scheme("s3")
 
@@ -189,9 +194,9 @@ def test_blocking_one_plugin_loads_all_the_others(fake_dist, monkeypatch, blocke
     for i, name in enumerate(("one", "two", "three")):
         site = fake_dist(f"rtcsnap-{name}", f"rtcsnap_{name}", src(name, vendor=1 + i, cls="P"), ep_name=name)
     assert site is not None
-    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", blocked)
+    monkeypatch.setenv("RTCSNAP_DISABLE_PLUGINS", f"{SHIPPED_VENDORS},{blocked}")
     mgr, _ = load(site, monkeypatch)
-    assert names(mgr) == SHIPPED | {"one", "two", "three"} - {blocked}
+    assert names(mgr) == KEPT | {"one", "two", "three"} - {blocked}
 
 
 def test_a_provider_reports_its_distributions_version() -> None:
@@ -239,7 +244,8 @@ def test_a_scheme_served_under_another_entry_point_name_is_still_found(fake_dist
         mgr.for_scheme("nothing")
 
 
-def test_the_shared_manager_is_lazy() -> None:
+def test_the_shared_manager_is_lazy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RTCSNAP_DISABLE_PLUGINS")
     mgr = ProviderManager.default()
     assert not mgr.pm.has_plugin("tos")
     assert mgr.for_scheme("s3").name == "s3"
@@ -282,3 +288,16 @@ def test_load_errors_go_to_the_reporter_past_and_future(fake_dist, monkeypatch) 
         warnings.simplefilter("error", PluginLoadWarning)  # the reporter replaces the warning
         assert "s3" in names(mgr)
     assert seen == ["early", "late"]
+
+
+def test_the_seven_shipped_providers_load_together_and_a_replacement_clashes(fake_dist, monkeypatch) -> None:
+    monkeypatch.delenv("RTCSNAP_DISABLE_PLUGINS")
+    mgr = ProviderManager()
+    mgr.load_entry_points()
+    assert names(mgr) == SHIPPED and mgr.errors == []
+    assert {(e.provider.storage_type, e.provider.vendor) for e in mgr.entries()} == {
+        (0, None), (3, None), (2, 0), (2, 1), (2, 2), (2, 3), (2, 4)
+    }  # fmt: skip
+    site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme", vendor=3), ep_name="acme")
+    mgr, warned = load(site, monkeypatch)
+    assert len(warned) == 1 and "(Type, Vendor)" in warned[0] and "'cos'" in warned[0] and "'acme'" in warned[0]
