@@ -72,12 +72,31 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def is_sdk_record(record: logging.LogRecord) -> bool:
+    """A record of a provider's SDK logger (its `sdk_loggers`), not of rtcsnap or its own libraries."""
+    name = record.name
+    own = any(name == p or name.startswith(p + ".") for p in PROTECTED)
+    return not own and _protected(name)
+
+
+class QuietSdks(logging.Filter):
+    """The CLI's default: SDKs' own reports of a failure (qcloud_cos logs every failed request at
+    ERROR, before the provider translates it) are dropped, short of CRITICAL — the user gets
+    rtcsnap's one line for the same failure instead; ``-v`` shows them again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.CRITICAL or not is_sdk_record(record)
+
+
 def configure_cli(verbosity: int, debug: bool) -> None:
     """`-v`: INFO from every library; `-vv`: DEBUG from every library (SDKs included, redacted);
-    `--debug`: rtcsnap's own DEBUG log (and tracebacks, handled by the CLI)."""
+    `--debug`: rtcsnap's own DEBUG log (and tracebacks, handled by the CLI). Without `-v`, the SDKs'
+    own failure reports are left out (`QuietSdks`)."""
     protect()
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    if verbosity == 0:
+        handler.addFilter(QuietSdks())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -86,4 +105,12 @@ def configure_cli(verbosity: int, debug: bool) -> None:
         logging.getLogger("rtcsnap").setLevel(logging.DEBUG)
 
 
-__all__ = ["PROTECTED", "RedactingFilter", "configure_cli", "protect", "redact_record"]
+__all__ = [
+    "PROTECTED",
+    "QuietSdks",
+    "RedactingFilter",
+    "configure_cli",
+    "is_sdk_record",
+    "protect",
+    "redact_record",
+]

@@ -14,7 +14,7 @@ from rtcsnap.errors import Reason
 
 _BY_REASON: Mapping[Reason, tuple[str | int, ...]] = {
     Reason.BUCKET_MISSING: ("NoSuchBucket",),
-    Reason.NOT_FOUND: ("NoSuchKey", "NoSuchResource"),
+    Reason.NOT_FOUND: ("NoSuchKey",),  # not NoSuchResource: COS's SDK says it for every HEAD 404 (bucket too)
     Reason.UNKNOWN_ACCESS_KEY: ("InvalidAccessKeyId", "InvalidToken", "ExpiredToken"),
     Reason.BAD_SECRET: ("SignatureDoesNotMatch",),
     Reason.PERMISSION_DENIED: ("AccessDenied", "AllAccessDisabled", 403),
