@@ -192,6 +192,19 @@ class _Qetag:
         return base64.urlsafe_b64encode(raw).decode()
 
 
+def _qetag_applies(value: str, params: Params, size: int) -> bool:
+    """A qetag this hasher can recompute from the bytes alone: 21 bytes, prefix 0x16 (one block,
+    so at most 4 MiB) or 0x96. A hash prefixed 0x9E (v2 multipart parts of another size, qiniu's
+    Go ``EtagV2``) hashes a part layout no listing tells: the object is then unverifiable."""
+    try:
+        raw = base64.urlsafe_b64decode(value.strip())
+    except (ValueError, binascii.Error):
+        return False
+    if len(raw) != 21 or raw[0] not in (0x16, 0x96):
+        return False
+    return raw[0] == 0x96 or size < 0 or size <= QETAG_BLOCK
+
+
 _lock = threading.Lock()
 _registry: dict[str, Algorithm] = {}
 
@@ -274,7 +287,9 @@ for _algo in (
     Algorithm("crc64nvme", lambda p: _Crc(_CRC64NVME, 64, False), (_VECTOR, "rosUhgp5mIg=", {}), _b64),
     Algorithm("crc64ecma", lambda p: _Crc(_CRC64ECMA, 64, True), (_VECTOR, "11051210869376104954", {})),
     # vector from the qiniu SDK's own qiniu.utils.etag_stream (7.18.0)
-    Algorithm("qetag", lambda p: _Qetag(), (_VECTOR, "FvfDvB2AjgRzKt9nmWXMw0ynrjRB", {})),
+    Algorithm(
+        "qetag", lambda p: _Qetag(), (_VECTOR, "FvfDvB2AjgRzKt9nmWXMw0ynrjRB", {}), applies=_qetag_applies
+    ),
 ):
     register(_algo)
 

@@ -61,3 +61,21 @@ def test_registration_refuses_a_wrong_vector_a_bad_name_and_a_duplicate() -> Non
     good = Algorithm("sha1-hex-test", sha1_hex, (b"abc", "a9993e364706816aba3e25717850c26c9cd0d89d", {}))
     assert checksums.register(good, replace=True) is good
     assert "sha1-hex-test" in checksums.known()
+
+
+def test_a_qetag_applies_only_where_the_bytes_alone_can_reproduce_it() -> None:
+    """0x16 (one block) and 0x96 (blocks) can be recomputed; 0x9E (v2 parts of another size) hashes
+    a part layout no listing tells, and a one-block hash cannot describe more than 4 MiB."""
+    import base64
+
+    from rtcsnap.checksums import QETAG_BLOCK, get
+
+    algo = get("qetag")
+
+    def tag(prefix: int) -> str:
+        return base64.urlsafe_b64encode(bytes([prefix]) + b"\x01" * 20).decode()
+
+    assert algo.applies(tag(0x16), {}, 1000) and algo.applies(tag(0x96), {}, 10 * QETAG_BLOCK)
+    assert not algo.applies(tag(0x16), {}, QETAG_BLOCK + 1)
+    assert not algo.applies(tag(0x9E), {}, 1000)
+    assert not algo.applies("not base64!", {}, 1000) and not algo.applies(tag(0x16)[:-4], {}, 10)

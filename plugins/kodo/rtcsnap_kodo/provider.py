@@ -14,10 +14,7 @@ its retries are off: one region, one host per service, no urllib3 retries on tho
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import re
 import threading
 from collections.abc import Iterator
 from types import MappingProxyType
@@ -59,23 +56,12 @@ TIMEOUT = (10, 60)
 URL_TTL = 600
 """Seconds a private download URL or an upload token stays valid: each is used at once."""
 LIST_LIMIT = 1000
-_QETAG = re.compile(r"[A-Za-z0-9_-]{27}[A-Za-z0-9_=-]")
-_QETAG_V1 = (0x16, 0x96)
-"""First byte of a qetag: one 4 MiB block, or several. An object uploaded in v2 parts of another
-size has a hash starting 0x9E (qiniu's Go ``EtagV2``; the Python SDK's ``etag_stream`` warns it
-"在 v2 分片上传使用 4MB 以外分片大小时无法正常工作"): it hashes the part layout, which no listing
-tells, so it is no checksum here (the object is downloaded size-checked, reported unverified)."""
 
 
 def _qetag(value: str) -> str | None:
-    """`value` if it is a qetag rtcsnap can recompute from the bytes alone, else None."""
-    if not _QETAG.fullmatch(value):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(value)
-    except (binascii.Error, ValueError):
-        return None
-    return value if len(raw) == 21 and raw[0] in _QETAG_V1 else None
+    """`value` if it is a qetag rtcsnap can recompute from the bytes alone (core's rule: a hash
+    prefixed 0x9E, of v2 parts of another size, is none), else None."""
+    return value if value and checksums.get("qetag").applies(value, {}, -1) else None
 
 
 def url_path(key: str) -> str:
