@@ -1,12 +1,16 @@
-"""Provider benchmark (issue 7): rtcsnap vs the raw SDK loop, per provider, against its local server.
+"""Provider benchmark (issues 7 and 8): rtcsnap vs the raw SDK loop, per provider, against its local server.
 
-    .venv/bin/python bench/bench_providers.py                    # tos + veimagex, 10,000 listed, 1,000 x 100 KB
+    .venv/bin/python bench/bench_providers.py                    # all seven, 10,000 listed, 1,000 x 100 KB
     .venv/bin/python bench/bench_providers.py --quick            # smoke run: 500 listed, 100 downloaded, 1 run
     .venv/bin/python bench/bench_providers.py --provider tos     # one provider
     .venv/bin/python bench/bench_providers.py --profile          # + where the time goes (cProfile, all threads)
     .venv/bin/python bench/bench_providers.py --ablate           # + rtcsnap with single costs taken away
 
 What runs where
+* **Providers**: the per-provider parts (raw loop, server, seeding, check) are in
+  `provider_kinds.py`. ``s3`` and ``obs`` run against SeaweedFS (a native server that checks S3
+  and OBS v2 signatures: the fastest honest baseline), seeded over HTTP; ``oss``, ``cos`` (moto
+  behind their dialect layers) and ``kodo`` (`LocalKodoServer`) are seeded server-side.
 * **Server**: the provider's in-process werkzeug server runs in *this* (the parent) process:
   ``tos`` → `rtcsnap.testing.tosserver.LocalTOSServer` (moto's S3 store behind a TOS layer,
   reached as an HTTP proxy), ``veimagex`` → `rtcsnap.testing.imagexserver.LocalImageXServer`.

@@ -462,6 +462,109 @@ class RawS3:
         self.client.close()
 
 
+class RawOss:
+    """An `oss2.Bucket` set up as `rtcsnap_oss.provider.OssSession` sets up its own (V4 with the bare
+    region id, the SDK's CRC off, its own oss2.Session of 4 connections, no SDK retries)."""
+
+    def __init__(self, endpoint: str, bucket: str) -> None:
+        import oss2
+
+        ak, sk = credentials()
+        self.bucket = oss2.Bucket(
+            oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(ak, sk)),
+            endpoint,
+            bucket,
+            session=oss2.Session(pool_size=4),
+            connect_timeout=TIMEOUT,
+            enable_crc=False,  # as the provider: rtcsnap hashes in core, the raw loop not at all
+            region=KINDS["oss"].region.removeprefix("oss-"),
+        )
+
+    def pages(self) -> Iterator[list[str]]:
+        token = ""
+        while True:
+            resp = self.bucket.list_objects_v2(prefix="", continuation_token=token, max_keys=PAGE_SIZE)
+            yield [o.key for o in resp.object_list]
+            if not resp.is_truncated:
+                return
+            token = resp.next_continuation_token
+
+    def fetch(self, key: str, path: Path) -> int:
+        resp = self.bucket.get_object(key)
+        n = 0
+        try:
+            with open(path, "wb") as f:
+                while chunk := resp.read(CHUNK):
+                    f.write(chunk)
+                    n += len(chunk)
+        finally:
+            resp.close()
+        return n
+
+    def close(self) -> None:
+        self.bucket.session.session.close()
+
+
+class RawObs:
+    """An `obs.ObsClient` set up as `rtcsnap_obs.provider.ObsSession` sets up its own for an IP
+    endpoint (path-style, signature v2: the SDK cannot address an IP virtual-host)."""
+
+    def __init__(self, endpoint: str, bucket: str) -> None:
+        import obs
+
+        ak, sk = credentials()
+        parts = urlsplit(endpoint)
+        self.bucket = bucket
+        self.client = obs.ObsClient(
+            access_key_id=ak,
+            secret_access_key=sk,
+            server=f"{parts.scheme}://{parts.hostname}:{parts.port}",
+            signature="v2",
+            path_style=True,
+            region=KINDS["obs"].region,
+            is_signature_negotiation=False,
+            max_retry_count=0,
+            max_redirect_count=0,
+            timeout=TIMEOUT[1],  # one timeout for connect and read, as the provider sets it (60)
+            long_conn_mode=True,
+        )
+
+    def pages(self) -> Iterator[list[str]]:
+        marker: str | None = None
+        while True:
+            resp = self.client.listObjects(self.bucket, marker=marker, max_keys=PAGE_SIZE)
+            if resp.status >= 300:  # the SDK returns HTTP errors, it never raises them
+                raise RuntimeError(f"list: {resp.status} {resp.errorCode}")
+            yield [o.key for o in resp.body.contents]
+            if not resp.body.is_truncated:
+                return
+            marker = resp.body.next_marker
+
+    def fetch(self, key: str, path: Path) -> int:
+        resp = self.client.getObject(self.bucket, key, loadStreamInMemory=False)
+        if resp.status >= 300:
+            raise RuntimeError(f"get {key}: {resp.status} {resp.errorCode}")
+        stream, n = resp.body.response, 0
+        try:
+            with open(path, "wb") as f:
+                while chunk := stream.read(CHUNK):
+                    f.write(chunk)
+                    n += len(chunk)
+        finally:
+            stream.close()
+        return n
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def start_oss(buckets: list[Bucket]) -> Server:
+    from rtcsnap.testing.ossserver import LocalOSSServer
+
+    server = LocalOSSServer(region=KINDS["oss"].region).start()
+    return _seeded_dialect(server, buckets, "LocalOSSServer (moto + OSS layer)", RawOss)
+
+
 def start_cos(buckets: list[Bucket]) -> Server:
     from rtcsnap.testing.cosserver import LocalCOSServer
 
@@ -535,7 +638,8 @@ def start_kodo(buckets: list[Bucket]) -> Server:
 
 
 def start_s3(buckets: list[Bucket]) -> Server:
-    """SeaweedFS (a native S3 server: the fastest honest baseline), seeded over HTTP as the admin."""
+    """SeaweedFS (a native S3 server: the fastest honest baseline), seeded over HTTP as the admin.
+    OBS runs on it too: SeaweedFS checks OBS's v2 signatures natively."""
     from concurrent.futures import ThreadPoolExecutor
 
     from rtcsnap.testing.seaweed import SeaweedS3Server
@@ -595,6 +699,8 @@ KINDS: dict[str, Kind] = {
         "veimagex", "cn-north-1", ("volcengine.imagex.v2.imagex_service",), "rtcsnap_veimagex", RawImageX,
         start_imagex, account_id=True,
     ),
+    "oss": Kind("oss", "oss-cn-hangzhou", ("oss2",), "rtcsnap_oss", RawOss, start_oss),
+    "obs": Kind("obs", "cn-north-4", ("obs",), "rtcsnap_obs", RawObs, start_s3),
     "cos": Kind(
         "cos", "ap-guangzhou", ("qcloud_cos",), "rtcsnap_cos", RawCos, start_cos, bucket_suffix="-1250000000",
     ),

@@ -26,6 +26,8 @@ BUCKET = {
     "s3": "cli-emu-bucket",
     "tos": "cli-emu-bucket",
     "veimagex": "cliemusvc1",
+    "oss": "cli-emu-bucket",
+    "obs": "cli-emu-bucket",
     "cos": "cli-emu-bucket-1250000000",  # COS names carry the APPID
     "kodo": "cli-emu-bucket",
 }
@@ -231,11 +233,82 @@ def _kodo(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
     return Sdk(put, page, get, auth_error)
 
 
-SDKS = {"s3": _s3, "tos": _tos, "veimagex": _veimagex, "cos": _cos, "kodo": _kodo}
+def _oss(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
+    import oss2
+
+    def client(ak: str, sk: str) -> Any:
+        return oss2.Bucket(
+            oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(ak, sk)), info["endpoint"],
+            info["buckets"][0], region="cn-hangzhou", session=oss2.Session(), enable_crc=True,
+        )  # fmt: skip
+
+    c = client(*creds)
+
+    def page(token: str | None) -> tuple[list[str], str | None]:
+        r = c.list_objects_v2(prefix="snaps/", max_keys=2, continuation_token=token or "")
+        return [o.key for o in r.object_list], r.next_continuation_token if r.is_truncated else None
+
+    def auth_error(ak: str, sk: str) -> str:
+        try:
+            client(ak, sk).get_object("snaps/00.jpg").read()
+        except oss2.exceptions.OssError as exc:
+            return str(exc.code)
+        return "accepted"
+
+    return Sdk(
+        lambda k, d: c.put_object(k, d) and None,
+        page,
+        lambda k: c.get_object(k).read(),
+        auth_error,
+    )
+
+
+def _obs(info: dict[str, Any], creds: tuple[str, str]) -> Sdk:
+    import obs
+
+    def client(ak: str, sk: str) -> Any:
+        return obs.ObsClient(
+            access_key_id=ak, secret_access_key=sk, server=info["endpoint"], signature="v2", path_style=True,
+            region="cn-north-4", is_signature_negotiation=False, max_retry_count=0, max_redirect_count=0,
+        )  # fmt: skip
+
+    c, bucket = client(*creds), info["buckets"][0]
+
+    def ok(resp: Any) -> Any:
+        assert resp.status < 300, (resp.status, resp.errorCode)  # the SDK returns, never raises, HTTP errors
+        return resp
+
+    def page(marker: str | None) -> tuple[list[str], str | None]:
+        body = ok(c.listObjects(bucket, prefix="snaps/", max_keys=2, marker=marker)).body
+        return [o.key for o in body.contents], body.next_marker if body.is_truncated else None
+
+    def auth_error(ak: str, sk: str) -> str:
+        resp = client(ak, sk).getObject(bucket, "snaps/00.jpg", loadStreamInMemory=True)
+        return str(resp.errorCode) if resp.status >= 300 else "accepted"
+
+    return Sdk(
+        lambda k, d: ok(c.putContent(bucket, k, d)) and None,
+        page,
+        lambda k: bytes(ok(c.getObject(bucket, k, loadStreamInMemory=True)).body.buffer),
+        auth_error,
+    )
+
+
+SDKS = {
+    "s3": _s3,
+    "tos": _tos,
+    "veimagex": _veimagex,
+    "oss": _oss,
+    "obs": _obs,
+    "cos": _cos,
+    "kodo": _kodo,
+}
 AUTH_CODES = {  # (wrong secret, unknown key): what each official SDK surfaces
     "s3": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
     "tos": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
     "veimagex": ("SignatureDoesNotMatch", "InvalidAccessKey"),
+    "oss": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
+    "obs": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
     "cos": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
     "kodo": ("bad token", "app/accesskey is not found"),  # Kodo's `error` text: both are HTTP 401
 }
