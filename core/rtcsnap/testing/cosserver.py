@@ -60,6 +60,7 @@ from rtcsnap.testing.dialect import (
     S3_LIST_PARAMS,
     DialectError,
     DialectLayer,
+    DialectServer,
     MotoBackend,
     Query,
     get_header,
@@ -70,8 +71,6 @@ from rtcsnap.testing.dialect import (
 )
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, WSGIApp, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
-from rtcsnap.testing.s3server import MotoQuietHandler
-from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     import requests
@@ -349,37 +348,24 @@ class _VirtualHost:
         return self.app(environ, start_response)
 
 
-class LocalCOSServer(InProcessServer):
+class LocalCOSServer(DialectServer):
     """COS on ``127.0.0.1:<free port>`` in a daemon thread; a context manager."""
 
-    handler = MotoQuietHandler
+    layer: CosLayer
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = "ap-guangzhou") -> None:
         super().__init__(host, port)
         self.host = host
         self.region = region
         self.keys = KeyRing(prefix="AKID")
-        self.admin: ServerKey = self.keys.admin
         self.layer = CosLayer(MotoBackend("cos", keep=_KEEP), self.keys, region)
         self.faults = Faults(self.layer, render_error=self.layer.render_fault)
         self.app = _VirtualHost(self.faults)
-
-    def _before_stop(self) -> None:
-        """Release stalled responses (moto's buckets stay: they are process-global)."""
-        self.faults.clear()
 
     @property
     def virtual_domain(self) -> str:
         """The SDK's ``Endpoint`` for this server: ``cos.<region>.rtcsnap.invalid``, never resolved."""
         return f"cos.{self.region}.{DOMAIN}"
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (``Read``, ``List``, ``Write``, ``Delete``, ``Admin``)."""
-        return self.keys.add(actions, name, bucket)
 
     def create_bucket(self, name: str) -> str:
         """Create `name` straight in moto; COS bucket names carry the APPID (``snaps-1250000000``)."""
@@ -392,10 +378,6 @@ class LocalCOSServer(InProcessServer):
         if status >= 300:
             raise moto_error(status, body)
         return name
-
-    def put_object(self, bucket: str, key: str, data: bytes) -> str:
-        """Seed one object server-side (no HTTP; for benchmarks); returns its ETag."""
-        return self.layer.seed(bucket, key, data)
 
     def client(
         self,

@@ -39,7 +39,8 @@ from werkzeug.test import EnvironBuilder
 from rtcsnap import checksums
 from rtcsnap.testing.faults import Headers, Injected, StartResponse, WSGIApp, call_app
 from rtcsnap.testing.keys import KeyRing, ServerKey
-from rtcsnap.testing.s3server import S3OnlyDispatcher, moto_admin
+from rtcsnap.testing.s3server import MotoQuietHandler, S3OnlyDispatcher, moto_admin
+from rtcsnap.testing.wsgiserver import KeyRingServer
 
 Query = list[tuple[str, str]]
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -301,12 +302,33 @@ class DialectLayer(ABC):
         return crc
 
 
+class DialectServer(KeyRingServer):
+    """A dialect server on ``127.0.0.1:<free port>`` in a daemon thread; a context manager.
+    Subclasses build `layer` (and `keys`, `faults`, `app`) in `__init__`."""
+
+    handler = MotoQuietHandler
+    layer: DialectLayer
+
+    def create_bucket(self, name: str) -> str:
+        """Create `name` straight in moto (no SDK needed)."""
+        status, body = self.layer.backend.create_bucket(name)
+        if status >= 300:
+            code, message = moto_error_fields(status, body)
+            raise self.layer.error_class(code, message, status)
+        return name
+
+    def put_object(self, bucket: str, key: str, data: bytes) -> str:
+        """Seed one object server-side (no HTTP: a benchmark's 10,000); returns its ETag."""
+        return self.layer.seed(bucket, key, data)
+
+
 __all__ = [
     "S3_LIST_PARAMS",
     "UNSIGNED",
     "CrcMemo",
     "DialectError",
     "DialectLayer",
+    "DialectServer",
     "MotoBackend",
     "Query",
     "crc64",

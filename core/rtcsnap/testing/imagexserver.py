@@ -66,7 +66,7 @@ from werkzeug.wrappers import Request, Response
 from rtcsnap.openapi.signer import DATE_FORMAT, parse_authorization, verify
 from rtcsnap.testing.faults import Faults
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
-from rtcsnap.testing.wsgiserver import InProcessServer
+from rtcsnap.testing.wsgiserver import KeyRingServer
 
 if TYPE_CHECKING:
     from volcengine.imagex.v2.imagex_service import ImagexService
@@ -203,7 +203,7 @@ def _decode_marker(marker: str) -> str:
     return key
 
 
-class LocalImageXServer(InProcessServer):
+class LocalImageXServer(KeyRingServer):
     """veImageX on ``127.0.0.1:<free port>`` in a daemon thread, with in-memory services; a context manager."""
 
     upload_ttl: float = 3600.0
@@ -232,27 +232,12 @@ class LocalImageXServer(InProcessServer):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def _before_stop(self) -> None:
-        self.faults.clear()
-
     @property
     def host(self) -> str:
         """``127.0.0.1:PORT``: what ``svc.set_host`` takes, and the UploadHost ApplyImageUpload returns."""
         return f"{self._bind}:{self.port}"
 
     # -- keys, clients, seeding ----------------------------------------------------------
-
-    @property
-    def admin(self) -> ServerKey:
-        return self.keys.admin
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.keys.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (Read, List, Write, Delete, Admin) on service `bucket`."""
-        return self.keys.add(actions, name, bucket)
 
     def service(self, credentials: tuple[str, str] | ServerKey | None = None) -> ImagexService:
         """An official ``ImagexService`` for this server, configured as the module docstring shows."""

@@ -75,7 +75,7 @@ from rtcsnap import checksums
 from rtcsnap.testing import kodo_auth
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, WSGIApp
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
-from rtcsnap.testing.wsgiserver import InProcessServer
+from rtcsnap.testing.wsgiserver import KeyRingServer
 
 if TYPE_CHECKING:
     import requests
@@ -283,7 +283,7 @@ def _request_uri(environ: Mapping[str, Any]) -> str:
     return raw
 
 
-class LocalKodoServer(InProcessServer):
+class LocalKodoServer(KeyRingServer):
     """Kodo on ``127.0.0.1:<free port>`` in a daemon thread, with in-memory buckets; a context manager."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = "cn-east-1") -> None:
@@ -297,21 +297,6 @@ class LocalKodoServer(InProcessServer):
         self.app = _ObjectPaths(self.faults, self)
 
     # -- lifecycle, keys, clients ----------------------------------------------------------
-
-    def _before_stop(self) -> None:
-        self.faults.clear()
-
-    @property
-    def admin(self) -> ServerKey:
-        return self.keys.admin
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.keys.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (Read, List, Write, Delete, Admin)."""
-        return self.keys.add(actions, name, bucket)
 
     def region_object(self) -> Region:
         """A `qiniu.http.region.Region` with every service (uc too) at this server."""

@@ -59,6 +59,7 @@ from rtcsnap.testing.dialect import (
     S3_LIST_PARAMS,
     DialectError,
     DialectLayer,
+    DialectServer,
     MotoBackend,
     crc64,
     get_header,
@@ -70,7 +71,6 @@ from rtcsnap.testing.dialect import (
 from rtcsnap.testing.faults import Faults, Headers, StartResponse, WSGIApp
 from rtcsnap.testing.keys import KeyRing, ServerKey
 from rtcsnap.testing.s3server import MotoQuietHandler
-from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     from obs import ObsClient
@@ -514,8 +514,10 @@ class TunnelHandler(MotoQuietHandler):
         self.close_connection = False
 
 
-class LocalOBSServer(InProcessServer):
+class LocalOBSServer(DialectServer):
     """OBS on ``127.0.0.1:<free port>`` in a daemon thread; a context manager."""
+
+    layer: ObsLayer
 
     handler = TunnelHandler
 
@@ -524,34 +526,14 @@ class LocalOBSServer(InProcessServer):
         self.host = host
         self.region = region
         self.keys = KeyRing()
-        self.admin: ServerKey = self.keys.admin
         self.layer = ObsLayer(MotoBackend("obs", keep=_KEEP), self.keys, region)
         self.faults = Faults(self.layer, render_error=self.layer.render_fault)
         self.app = _Addressing(self.faults, f"obs.{region}.{DOMAIN}")
-
-    def _before_stop(self) -> None:
-        """Release stalled responses (moto's buckets stay: they are process-global)."""
-        self.faults.clear()
 
     @property
     def virtual_endpoint(self) -> str:
         """The OBS endpoint virtual-host clients are configured with (through the proxy); never resolved."""
         return f"http://obs.{self.region}.{DOMAIN}"
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (``Read``, ``List``, ``Write``, ``Delete``, ``Admin``)."""
-        return self.keys.add(actions, name, bucket)
-
-    def create_bucket(self, name: str) -> str:
-        """Create `name` straight in moto (no SDK needed)."""
-        status, body = self.layer.backend.create_bucket(name)
-        if status >= 300:
-            raise moto_error(status, body)
-        return name
 
     def put_object(self, bucket: str, key: str, data: bytes, *, crc64: bool = False) -> str:
         """Store an object server-side (seeding a benchmark: no HTTP); returns its ETag. Without

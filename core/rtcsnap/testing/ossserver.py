@@ -57,6 +57,7 @@ from rtcsnap.testing.dialect import (
     UNSIGNED,
     DialectError,
     DialectLayer,
+    DialectServer,
     MotoBackend,
     Query,
     get_header,
@@ -66,8 +67,6 @@ from rtcsnap.testing.dialect import (
 )
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
-from rtcsnap.testing.s3server import MotoQuietHandler
-from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     import oss2
@@ -654,18 +653,17 @@ class OssLayer(DialectLayer):
         return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
 
 
-class LocalOSSServer(InProcessServer):
+class LocalOSSServer(DialectServer):
     """OSS on ``127.0.0.1:<free port>`` in a daemon thread; a context manager.
 
     `region` is the region new buckets are in (either form: ``oss-cn-hangzhou`` or ``cn-hangzhou``);
     V4 clients sign with its bare id (`signing_region`)."""
 
-    handler = MotoQuietHandler
+    layer: OssLayer
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = "oss-cn-hangzhou") -> None:
         super().__init__(host, port)
         self.keys = KeyRing(prefix="LTAI")
-        self.admin: ServerKey = self.keys.admin
         self.layer = OssLayer(MotoBackend("oss", keep=_KEEP), self.keys, region)
         self.faults = Faults(self.layer, render_error=self.layer.render_fault)
         self.app = self.faults
@@ -680,18 +678,6 @@ class LocalOSSServer(InProcessServer):
         """The region id V4 signs with: the `region` without its ``oss-`` prefix."""
         return self.region.removeprefix("oss-")
 
-    def _before_stop(self) -> None:
-        """Release stalled responses (moto's buckets stay: they are process-global)."""
-        self.faults.clear()
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (``Read``, ``List``, ``Write``, ``Delete``, ``Admin``)."""
-        return self.keys.add(actions, name, bucket)
-
     def create_bucket(self, name: str, region: str | None = None) -> str:
         """Create `name` straight in moto (no SDK involved), in `region` (default: the server's)."""
         status, body = self.layer.backend.create_bucket(name)
@@ -700,10 +686,6 @@ class LocalOSSServer(InProcessServer):
             raise OssError(code, message, status)
         self.layer.set_bucket_region(name, region or self.region)
         return name
-
-    def put_object(self, bucket: str, key: str, data: bytes) -> str:
-        """Seed one object server-side (no HTTP: the benchmark's 10,000); returns its ETag."""
-        return self.layer.seed(bucket, key, data)
 
     def target_options(self, bucket: str) -> dict[str, str]:
         """Target URL options beyond region and endpoint: none (the IP endpoint means path-style)."""

@@ -48,6 +48,7 @@ from rtcsnap.testing.dialect import (
     UNSIGNED,
     DialectError,
     DialectLayer,
+    DialectServer,
     MotoBackend,
     Query,
     get_header,
@@ -58,8 +59,6 @@ from rtcsnap.testing.dialect import (
 )
 from rtcsnap.testing.faults import Faults, Headers, StartResponse, WSGIApp, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
-from rtcsnap.testing.s3server import MotoQuietHandler
-from rtcsnap.testing.wsgiserver import InProcessServer
 
 if TYPE_CHECKING:
     from tos import TosClientV2
@@ -257,10 +256,10 @@ class _VirtualHost:
         return self.app(environ, start_response)
 
 
-class LocalTOSServer(InProcessServer):
+class LocalTOSServer(DialectServer):
     """TOS on ``127.0.0.1:<free port>`` in a daemon thread; a context manager."""
 
-    handler = MotoQuietHandler
+    layer: TosLayer
 
     def __init__(
         self,
@@ -274,15 +273,10 @@ class LocalTOSServer(InProcessServer):
         self.host = host
         self.region = region
         self.keys = KeyRing()
-        self.admin: ServerKey = self.keys.admin
         self.layer = TosLayer(MotoBackend("tos", keep=_KEEP), self.keys, region)
         self.faults = Faults(self.layer, render_error=self.layer.render_fault)
         self._vhost = _VirtualHost(self.faults, default_bucket)
         self.app = self._vhost
-
-    def _before_stop(self) -> None:
-        """Release stalled responses (moto's buckets stay: they are process-global)."""
-        self.faults.clear()
 
     @property
     def virtual_endpoint(self) -> str:
@@ -297,21 +291,6 @@ class LocalTOSServer(InProcessServer):
     @default_bucket.setter
     def default_bucket(self, name: str | None) -> None:
         self._vhost.default_bucket = name
-
-    @property
-    def admin_credentials(self) -> tuple[str, str]:
-        return self.admin.credentials
-
-    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
-        """Mint a key allowed exactly `actions` (``Read``, ``List``, ``Write``, ``Delete``, ``Admin``)."""
-        return self.keys.add(actions, name, bucket)
-
-    def create_bucket(self, name: str) -> str:
-        """Create `name` straight in moto (no SDK needed: ``tos`` is not a core dependency)."""
-        status, body = self.layer.backend.create_bucket(name)
-        if status >= 300:
-            raise moto_error(status, body)
-        return name
 
     def client(self, credentials: ServerKey | tuple[str, str] | None = None, **options: Any) -> TosClientV2:
         """An official-SDK client for this server (admin key by default), set up as the module docstring

@@ -1,8 +1,9 @@
 """The one way our local servers run: a WSGI app on a werkzeug threaded server in a daemon
 thread of this process, started and stopped as a context manager.
 
-Shared by `LocalS3Server`, `LocalTOSServer` and `LocalImageXServer`, which differ only in the
-app they serve and what they release before shutting down (`_before_stop`).
+Shared by every local server, which differ only in the app they serve and what they release
+before shutting down (`_before_stop`). Our vendor servers (all but SeaweedFS and moto's plain S3)
+are `KeyRingServer`s: keys in a `KeyRing`, faults injected by `Faults`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from rtcsnap.testing.faults import Faults
+from rtcsnap.testing.keys import KeyRing, ServerKey
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -93,4 +97,28 @@ class InProcessServer:
         return f"http://{self._bind}:{self.port}"
 
 
-__all__ = ["InProcessServer", "QuietHandler", "WSGIApp"]
+class KeyRingServer(InProcessServer):
+    """A vendor server of ours: who may do what is its `keys`, what goes wrong on purpose its
+    `faults`. Subclasses set both in `__init__`."""
+
+    keys: KeyRing
+    faults: Faults
+
+    @property
+    def admin(self) -> ServerKey:
+        return self.keys.admin
+
+    @property
+    def admin_credentials(self) -> tuple[str, str]:
+        return self.keys.admin.credentials
+
+    def key(self, actions: Iterable[str], name: str | None = None, bucket: str = "*") -> ServerKey:
+        """Mint a key allowed exactly `actions` (``Read``, ``List``, ``Write``, ``Delete``, ``Admin``)."""
+        return self.keys.add(actions, name, bucket)
+
+    def _before_stop(self) -> None:
+        """Release stalled responses (a moto-based server's buckets stay: they are process-global)."""
+        self.faults.clear()
+
+
+__all__ = ["InProcessServer", "KeyRingServer", "QuietHandler", "WSGIApp"]
