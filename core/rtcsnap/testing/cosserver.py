@@ -53,7 +53,6 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote
-from xml.sax.saxutils import escape
 
 from rtcsnap.errors import ConfigurationError
 from rtcsnap.testing.dialect import (
@@ -65,9 +64,9 @@ from rtcsnap.testing.dialect import (
     Query,
     get_header,
     header,
-    moto_error_fields,
     put_header,
     raw_path,
+    xml_error,
 )
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, WSGIApp, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
@@ -169,14 +168,7 @@ def error_body(err: CosError, request_id: str) -> bytes:
         ("RequestId", request_id),
         ("TraceId", TRACE_ID),
     )
-    inner = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
-    return f"<?xml version='1.0' encoding='utf-8' ?>\n<Error>{inner}</Error>".encode()
-
-
-def moto_error(status: int, body: bytes) -> CosError:
-    """moto's XML error (HEAD: none, so a code from the status) as a CosError."""
-    code, message = moto_error_fields(status, body)
-    return CosError(code, message, status)
+    return xml_error(fields, declaration="<?xml version='1.0' encoding='utf-8' ?>")
 
 
 def _window(value: str) -> tuple[int, int] | None:
@@ -236,7 +228,7 @@ class CosLayer(DialectLayer):
             raise CosError("InvalidBucketName")
         status, headers, out = self.backend.forward(environ, method, forwarded, body)
         if status >= 300:
-            raise moto_error(status, out)
+            raise CosError.from_moto(status, out)
         headers = _canonical_case(self.backend.vendor_headers(headers))
         if bucket and name:
             if method in ("PUT", "GET", "HEAD") and "HTTP_X_COS_COPY_SOURCE" not in environ:
@@ -376,7 +368,7 @@ class LocalCOSServer(DialectServer):
             )
         status, body = self.layer.backend.create_bucket(name)
         if status >= 300:
-            raise moto_error(status, body)
+            raise CosError.from_moto(status, body)
         return name
 
     def client(

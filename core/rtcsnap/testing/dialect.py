@@ -27,8 +27,9 @@ import uuid
 import xml.etree.ElementTree as ET
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import quote, urlencode, urlsplit
+from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -63,6 +64,20 @@ class DialectError(Exception):
         default_status, default_message = self.defaults.get(code, (500, ""))
         self.code, self.message, self.status = code, message or default_message, status or default_status
         super().__init__(f"{self.status} {code}: {self.message}")
+
+    @classmethod
+    def from_moto(cls, status: int, body: bytes) -> Self:
+        """moto's XML error (a HEAD has none: a code from the status) in this dialect."""
+        code, message = moto_error_fields(status, body)
+        return cls(code, message, status)
+
+
+def xml_error(
+    fields: Iterable[tuple[str, str]], declaration: str = '<?xml version="1.0" encoding="UTF-8"?>'
+) -> bytes:
+    """An S3-style ``<Error>`` body of `fields` in order (OSS, OBS and COS add their own elements)."""
+    inner = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
+    return f"{declaration}\n<Error>{inner}</Error>".encode()
 
 
 def status_line(code: int) -> str:
@@ -313,8 +328,7 @@ class DialectServer(KeyRingServer):
         """Create `name` straight in moto (no SDK needed)."""
         status, body = self.layer.backend.create_bucket(name)
         if status >= 300:
-            code, message = moto_error_fields(status, body)
-            raise self.layer.error_class(code, message, status)
+            raise self.layer.error_class.from_moto(status, body)
         return name
 
     def put_object(self, bucket: str, key: str, data: bytes) -> str:
@@ -340,4 +354,5 @@ __all__ = [
     "read_body",
     "s3_action",
     "status_line",
+    "xml_error",
 ]

@@ -64,9 +64,9 @@ from rtcsnap.testing.dialect import (
     crc64,
     get_header,
     header,
-    moto_error_fields,
     put_header,
     raw_path,
+    xml_error,
 )
 from rtcsnap.testing.faults import Faults, Headers, StartResponse, WSGIApp
 from rtcsnap.testing.keys import KeyRing, ServerKey
@@ -250,17 +250,7 @@ def v4_signature(secret: str, long_date: str, region: str, canonical: str) -> st
 
 
 def _error_body(code: str, message: str, request_id: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
-        f"<RequestId>{request_id}</RequestId><HostId>{HOST_ID}</HostId></Error>"
-    ).encode()
-
-
-def moto_error(status: int, body: bytes) -> ObsError:
-    """moto's XML error (HEAD: none, so a code from the status) as an ObsError."""
-    code, message = moto_error_fields(status, body)
-    return ObsError(code, message, status)
+    return xml_error((("Code", code), ("Message", message), ("RequestId", request_id), ("HostId", HOST_ID)))
 
 
 def _epoch(value: str) -> float | None:
@@ -322,7 +312,7 @@ class ObsLayer(DialectLayer):
         if status == 404 and not out:
             raise ObsError("NoSuchBucket")
         if status >= 300:
-            raise moto_error(status, out)
+            raise ObsError.from_moto(status, out)
         headers = self._response_headers(headers, prefix)
         if bucket and name and "uploadId" not in params and "HTTP_X_OBS_COPY_SOURCE" not in environ:
             headers += self._object_crc(method, status, (bucket, name, headers), sent_crc, prefix)

@@ -64,6 +64,7 @@ from rtcsnap.testing.dialect import (
     moto_error_fields,
     put_header,
     s3_action,
+    xml_error,
 )
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, request_path
 from rtcsnap.testing.keys import KeyRing, ServerKey
@@ -259,8 +260,7 @@ def oss_region(region: str) -> str:
 def _error_body(err: DialectError, request_id: str) -> bytes:
     extra = err.extra if isinstance(err, OssError) else ()
     fields = [("Code", err.code), ("Message", err.message), ("RequestId", request_id), ("HostId", HOST_ID)]
-    inner = "".join(f"\n  <{k}>{escape(v)}</{k}>" for k, v in [*fields, *extra])
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<Error>{inner}\n</Error>\n'.encode()
+    return xml_error([*fields, *extra])
 
 
 def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:

@@ -53,7 +53,6 @@ from rtcsnap.testing.dialect import (
     Query,
     get_header,
     header,
-    moto_error_fields,
     put_header,
     raw_path,
 )
@@ -119,12 +118,6 @@ def _error_body(code: str, message: str, request_id: str) -> bytes:
     return json.dumps({"Code": code, "Message": message, "RequestId": request_id, "HostId": HOST_ID}).encode()
 
 
-def moto_error(status: int, body: bytes) -> TosError:
-    """moto's XML error (HEAD: none, so a code from the status) as a TosError."""
-    code, message = moto_error_fields(status, body)
-    return TosError(code, message, status)
-
-
 class TosLayer(DialectLayer):
     """WSGI app in front of moto: checks who asks and what they may do, then speaks TOS."""
 
@@ -150,7 +143,7 @@ class TosLayer(DialectLayer):
         self.authorize(key, method, bucket, name, params)
         status, headers, out = self.backend.forward(environ, method, forwarded, body)
         if status >= 300:
-            raise moto_error(status, out)
+            raise TosError.from_moto(status, out)
         headers = self.backend.vendor_headers(headers)
         if bucket and name:
             if method in ("PUT", "GET", "HEAD") and "HTTP_X_TOS_COPY_SOURCE" not in environ:
