@@ -23,6 +23,7 @@ _BY_REASON: Mapping[Reason, tuple[str | int, ...]] = {
         "TemporaryRedirect",
         "IllegalLocationConstraintException",
         301,
+        307,  # a redirect to the bucket's region endpoint (S3, OBS)
     ),
     Reason.THROTTLED: ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", 429),
     Reason.TRANSIENT: ("InternalError", "ServiceUnavailable", "RequestTimeout", 500, 502, 503, 504),

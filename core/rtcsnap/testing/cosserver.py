@@ -106,10 +106,6 @@ TRACE_ID = "cnRjc25hcC1sb2NhbC1jb3M="  # base64("rtcsnap-local-cos"): COS trace 
 _ADDR = "rtcsnap.cos.address"  # environ: (bucket or None, region or None, the path as signed)
 _KEEP = ("SECURITY_TOKEN",)  # x-cos-* auth headers: not forwarded to moto as x-amz-*
 _AUTH_FIELDS = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list", "q-url-param-list")
-_CANONICAL = {
-    name.lower(): name
-    for name in ("Accept-Ranges", "Content-Length", "Content-Range", "Content-Type", "ETag", "Last-Modified")
-}
 _BUCKET = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]+")
 _ERRORS = {  # code → (status, message)
     "AccessDenied": (403, "Access Denied."),
@@ -229,7 +225,7 @@ class CosLayer(DialectLayer):
         status, headers, out = self.backend.forward(environ, method, forwarded, body)
         if status >= 300:
             raise CosError.from_moto(status, out)
-        headers = _canonical_case(self.backend.vendor_headers(headers))
+        headers = self.backend.vendor_headers(headers)
         if bucket and name:
             if method in ("PUT", "GET", "HEAD") and "HTTP_X_COS_COPY_SOURCE" not in environ:
                 etag = (get_header(headers, "etag") or "").strip('"')
@@ -275,13 +271,6 @@ class CosLayer(DialectLayer):
         if not complete or not hmac.compare_digest(expected, fields["q-signature"]):
             raise CosError("SignatureDoesNotMatch")
         return key
-
-
-def _canonical_case(headers: Headers) -> Headers:
-    """Standard headers in their usual spelling: the SDK hands headers back as a plain,
-    case-sensitive dict and reads ``['Last-Modified']``, ``['ETag']``, ``['Content-Length']``
-    (resumable_downloader.py), which moto spells in lower case."""
-    return [(_CANONICAL.get(k.lower(), k), v) for k, v in headers]
 
 
 def _signed_header(environ: Mapping[str, Any], name: str) -> str | None:

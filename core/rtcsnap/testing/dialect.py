@@ -52,6 +52,12 @@ S3_LIST_PARAMS = frozenset(
 """Query parameters of a bucket listing (anything else on a bucket GET is a sub-resource)."""
 _MOTO_AUTH = "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/s3/aws4_request, Signature=0"
 _CRC_MEMO = 100_000  # remembered object CRCs; the oldest go first
+_CANONICAL = {
+    name.lower(): name
+    for name in ("Accept-Ranges", "Content-Length", "Content-Range", "Content-Type", "ETag", "Last-Modified")
+}
+"""moto spells these in lower case; real servers do not, and some SDKs read them from a plain,
+case-sensitive dict (COS's ``['Last-Modified']``)."""
 
 
 class DialectError(Exception):
@@ -221,10 +227,13 @@ class MotoBackend:
         return int(status.split()[0]), headers, out
 
     def vendor_headers(self, headers: Headers) -> Headers:
-        """moto's response headers in the vendor's names (``x-amz-*`` → ``x-<vendor>-*``), moto's
-        request ids dropped (the layer sends its own)."""
+        """moto's response headers in the vendor's names (``x-amz-*`` → ``x-<vendor>-*``, standard
+        ones in their usual spelling), moto's request ids dropped (the layer sends its own)."""
         p = self.header_prefix
-        renamed = [(f"{p}{k[6:]}" if k.lower().startswith("x-amz-") else k, v) for k, v in headers]
+        renamed = [
+            (f"{p}{k[6:]}" if k.lower().startswith("x-amz-") else _CANONICAL.get(k.lower(), k), v)
+            for k, v in headers
+        ]
         return [(k, v) for k, v in renamed if k.lower() not in (f"{p}request-id", "x-amzn-requestid")]
 
     def create_bucket(self, name: str) -> tuple[int, bytes]:
