@@ -225,3 +225,13 @@ def test_providers_lists_s3(creds) -> None:
     assert r.returncode == 0
     row = next(line for line in r.stdout.splitlines() if line.startswith("s3 "))
     assert "s3://" in row and "rtcsnap-s3" in row and "checksum:md5" in row
+
+
+def test_providers_lists_all_seven_with_their_storage_config_identity(creds) -> None:
+    r = run_cli("providers", env=creds)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[1:] if line.strip()}
+    expected = {"s3": ("2", "0"), "oss": ("2", "1"), "obs": ("2", "2"), "cos": ("2", "3"), "kodo": ("2", "4")}
+    expected |= {"tos": ("0", "-"), "veimagex": ("3", "-")}
+    assert {name: (row[2], row[3]) for name, row in rows.items()} == expected
+    assert all(rows[name][5] == f"rtcsnap-{name}" for name in expected)
