@@ -427,3 +427,21 @@ def test_models_store_and_emit_integer_codes(
     wire = StartSnapshotRequest.from_wire(body).to_wire()
     assert wire["StorageConfig"][section]["Region"] == code
     assert type(wire["StorageConfig"][section]["Region"]) is int
+
+
+def test_target_region_is_one_message_for_every_provider() -> None:
+    from rtcsnap.errors import ConfigurationError
+    from rtcsnap.regions import target_region
+
+    assert target_region("cos", "ap-guangzhou").code == target_region("cos", "4").code == 4
+    with pytest.raises(
+        ConfigurationError, match=r"target option 'region': unknown obs region 'mars'; valid: cn-north-4"
+    ):
+        target_region("obs", "mars")
+    with pytest.raises(
+        ConfigurationError, match=r"target option 'region': required for cos:// targets; one of ap-beijing"
+    ):
+        target_region("cos", None)
+    assert not target_region("oss", "16", allow_unsupported=True).supported
+    with pytest.raises(ConfigurationError, match="not supported"):
+        target_region("oss", "16")

@@ -131,6 +131,21 @@ def lookup(table: str, name_or_code: str | int, *, allow_unsupported: bool = Fal
     return entry
 
 
+def target_region(table: str, region: str | None, *, allow_unsupported: bool = False) -> RegionEntry:
+    """The row a target's ``?region=`` names in `table` (an id or an integer code), or a
+    `ConfigurationError` naming the option and the valid regions: the one message for every
+    provider whose targets must name a region of RTC's table."""
+    from rtcsnap.errors import ConfigurationError
+
+    if not region:
+        names = ", ".join(e.region for e in load_table(table).entries)
+        raise ConfigurationError(f"target option 'region': required for {table}:// targets; one of {names}")
+    try:
+        return lookup(table, region, allow_unsupported=allow_unsupported)
+    except ValidationError as exc:
+        raise ConfigurationError(f"target option 'region': {exc}") from None
+
+
 def _by_code(t: RegionTable, code: int) -> RegionEntry:
     if code < 0:
         raise ValidationError(f"{t.table} region code must be >= 0 (got {code})")
@@ -165,4 +180,4 @@ def _unknown_name(t: RegionTable, name: str) -> str:
     return f"unknown {t.table} region {name!r}; valid: {shown} or their integer codes"
 
 
-__all__ = ["TABLES", "RegionEntry", "RegionTable", "load_table", "lookup", "table_name"]
+__all__ = ["TABLES", "RegionEntry", "RegionTable", "load_table", "lookup", "table_name", "target_region"]

@@ -18,8 +18,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from rtcsnap.errors import ConfigurationError, ValidationError
-from rtcsnap.regions import RegionEntry, load_table, lookup
+from rtcsnap.errors import ConfigurationError
+from rtcsnap.regions import RegionEntry, target_region
 from rtcsnap.target import StorageTarget
 
 BUCKET_RULE = (
@@ -48,16 +48,7 @@ def check_bucket(bucket: str, region: str) -> None:
 def region_entry(target: StorageTarget) -> RegionEntry:
     """The target's row in the confirmed COS table. COS has no region code 0 (the default of
     CustomConfig.Region), so a COS target must name one."""
-    if not target.region:
-        names = ", ".join(e.region for e in load_table("cos").entries)
-        raise ConfigurationError(
-            f"target option 'region': required for cos:// (COS buckets live in one region and "
-            f"RTC's CustomConfig.Region has no default for COS); one of {names}"
-        )
-    try:
-        return lookup("cos", target.region)
-    except ValidationError as exc:
-        raise ConfigurationError(f"target option 'region': {exc}") from None
+    return target_region("cos", target.region)
 
 
 def _is_local(host: str) -> bool:

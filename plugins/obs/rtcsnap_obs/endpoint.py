@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rtcsnap.errors import ConfigurationError, ValidationError
-from rtcsnap.regions import lookup
+from rtcsnap.regions import lookup, target_region
 from rtcsnap.target import StorageTarget
 
 SIGNATURES = ("obs", "v4", "v2")
@@ -58,10 +58,7 @@ class ClientSettings:
 def table_region(region: str) -> str:
     """The OBS region id a target's ``region`` names (an id or an RTC code), or a one-line error
     listing the valid ones."""
-    try:
-        return lookup("obs", region).region
-    except ValidationError as exc:
-        raise ConfigurationError(f"obs target option 'region': {exc}") from None
+    return target_region("obs", region).region
 
 
 def settings(target: StorageTarget) -> ClientSettings:

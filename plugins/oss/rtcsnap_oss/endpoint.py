@@ -16,8 +16,8 @@ from types import MappingProxyType
 from typing import Literal
 from urllib.parse import urlsplit
 
-from rtcsnap.errors import ConfigurationError, ValidationError
-from rtcsnap.regions import lookup
+from rtcsnap.errors import ConfigurationError
+from rtcsnap.regions import target_region
 
 Addressing = Literal["auto", "path", "cname"]
 ADDRESSING: tuple[Addressing, ...] = ("auto", "path", "cname")
@@ -59,10 +59,7 @@ class Region:
                 "oss: target needs ?region=… (an OSS region id such as oss-cn-hangzhou): it picks the "
                 "endpoint, the V4 signing scope and RTC's Region code"
             )
-        try:
-            entry = lookup("oss", name, allow_unsupported=True)
-        except ValidationError as exc:
-            raise ConfigurationError(f"target option 'region': {exc}") from None
+        entry = target_region("oss", name, allow_unsupported=True)
         return cls(entry.region, entry.code, entry.endpoint or f"{entry.region}.aliyuncs.com")
 
     @property
