@@ -389,7 +389,8 @@ def bench_provider(provider: str, a: argparse.Namespace, work: Path) -> Provider
         endpoint = server.endpoint
         if not endpoint.startswith("http://127.0.0.1:"):
             raise SystemExit(f"refusing a non-loopback endpoint {endpoint}")
-        print(f"# {server.describe} at {endpoint} (in this process), seeded in {server.seed_seconds:.1f}s")
+        where = "its own process: 'server CPU' is 0" if "SeaweedFS" in server.describe else "this process"
+        print(f"# {server.describe} at {endpoint} (in {where}), seeded in {server.seed_seconds:.1f}s")
         for b in buckets:
             t0 = time.perf_counter()
             inv = server.check(b)

@@ -89,15 +89,10 @@ class RawTos:
 
     def fetch(self, key: str, path: Path) -> int:
         resp = self.client.get_object(self.bucket, key)
-        n = 0
         try:
-            with open(path, "wb") as f:
-                while chunk := resp.read(CHUNK):  # the SDK checks its CRC64 at the end of the body
-                    f.write(chunk)
-                    n += len(chunk)
+            return _write(iter(lambda: resp.read(CHUNK), b""), path)
         finally:
             resp.resp.resp.close()
-        return n
 
     def close(self) -> None:
         self.client.close()
@@ -158,17 +153,12 @@ class RawImageX:
         }
         url = self.svc.get_resource_url(query)["Result"]["ObjURL"]
         resp = self.svc.session.get(url, stream=True, timeout=TIMEOUT)
-        n = 0
         try:
             if resp.status_code != 200:
                 raise RuntimeError(f"GET {key}: HTTP {resp.status_code}")
-            with open(path, "wb") as f:
-                for chunk in resp.iter_content(CHUNK):
-                    f.write(chunk)
-                    n += len(chunk)
+            return _write(resp.iter_content(CHUNK), path)
         finally:
             resp.close()
-        return n
 
     def close(self) -> None:
         self.svc.session.close()
@@ -491,15 +481,10 @@ class RawOss:
 
     def fetch(self, key: str, path: Path) -> int:
         resp = self.bucket.get_object(key)
-        n = 0
         try:
-            with open(path, "wb") as f:
-                while chunk := resp.read(CHUNK):
-                    f.write(chunk)
-                    n += len(chunk)
+            return _write(iter(lambda: resp.read(CHUNK), b""), path)
         finally:
             resp.close()
-        return n
 
     def close(self) -> None:
         self.bucket.session.session.close()
@@ -544,15 +529,11 @@ class RawObs:
         resp = self.client.getObject(self.bucket, key, loadStreamInMemory=False)
         if resp.status >= 300:
             raise RuntimeError(f"get {key}: {resp.status} {resp.errorCode}")
-        stream, n = resp.body.response, 0
+        stream = resp.body.response
         try:
-            with open(path, "wb") as f:
-                while chunk := stream.read(CHUNK):
-                    f.write(chunk)
-                    n += len(chunk)
+            return _write(iter(lambda: stream.read(CHUNK), b""), path)
         finally:
             stream.close()
-        return n
 
     def close(self) -> None:
         self.client.close()
