@@ -300,4 +300,6 @@ def test_the_seven_shipped_providers_load_together_and_a_replacement_clashes(fak
     }  # fmt: skip
     site = fake_dist("rtcsnap-acme", "rtcsnap_acme", src("acme", vendor=3), ep_name="acme")
     mgr, warned = load(site, monkeypatch)
-    assert len(warned) == 1 and "(Type, Vendor)" in warned[0] and "'cos'" in warned[0] and "'acme'" in warned[0]
+    assert (
+        len(warned) == 1 and "(Type, Vendor)" in warned[0] and "'cos'" in warned[0] and "'acme'" in warned[0]
+    )
