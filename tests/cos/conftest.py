@@ -26,13 +26,6 @@ def cos_target(
     return StorageTarget.parse(f"cos://{bucket}/{prefix}?{query}", access_key=creds[0], secret_key=creds[1])
 
 
-@pytest.fixture(scope="session")
-def local_cos() -> Iterator[LocalCOSServer]:
-    """One in-process COS server per session; give each test its own bucket (`cos_bucket_name`)."""
-    with LocalCOSServer() as server:
-        yield server
-
-
 @pytest.fixture
 def cos_server(local_cos: LocalCOSServer) -> Iterator[LocalCOSServer]:
     """The session's server with no fault rules left over, before and after the test."""

@@ -12,12 +12,6 @@ from rtcsnap.testing import new_bucket_name
 from rtcsnap.testing.kodoserver import LocalKodoServer
 
 
-@pytest.fixture(scope="session")
-def local_kodo() -> Iterator[LocalKodoServer]:
-    with LocalKodoServer() as server:
-        yield server
-
-
 @pytest.fixture
 def kodo(local_kodo: LocalKodoServer) -> Iterator[LocalKodoServer]:
     """The session server with no fault rules or counts left over from another test."""

@@ -23,13 +23,6 @@ def no_obs_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="session")
-def local_obs() -> Iterator[LocalOBSServer]:
-    """One in-process OBS server per session; buckets are moto's (process-global): unique names."""
-    with LocalOBSServer() as server:
-        yield server
-
-
 @pytest.fixture
 def obs_server(local_obs: LocalOBSServer) -> Iterator[LocalOBSServer]:
     local_obs.faults.clear()

@@ -11,13 +11,6 @@ from rtcsnap.target import StorageTarget
 from rtcsnap.testing.ossserver import LocalOSSServer
 
 
-@pytest.fixture(scope="session")
-def local_oss() -> Iterator[LocalOSSServer]:
-    """One OSS server for the session; buckets are moto's (process-global): unique names."""
-    with LocalOSSServer() as server:
-        yield server
-
-
 @pytest.fixture
 def oss_server(local_oss: LocalOSSServer) -> Iterator[LocalOSSServer]:
     """The session's server with no fault rules or counts left over from another test."""

@@ -24,11 +24,12 @@ The provider contract suite lives in `rtcsnap.testing.contract` (`ProviderContra
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -42,10 +43,8 @@ from rtcsnap.testing.emulator import (
 )
 
 if TYPE_CHECKING:
-    from rtcsnap.testing.imagexserver import LocalImageXServer
     from rtcsnap.testing.s3server import LocalS3Server
     from rtcsnap.testing.seaweed import SeaweedS3Server
-    from rtcsnap.testing.tosserver import LocalTOSServer
 
 _counter = itertools.count()
 
@@ -94,22 +93,40 @@ def local_seaweed() -> Iterator[SeaweedS3Server]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def local_imagex() -> Iterator[LocalImageXServer]:
-    """One in-process veImageX server per session; give each test its own `create_service()`."""
-    from rtcsnap.testing.imagexserver import LocalImageXServer
+def _our_server(module: str, cls: str, doc: str) -> Any:
+    """A session fixture running one of our vendor servers (`module.cls`, imported on first use:
+    each pulls in moto or its vendor's SDK) for the whole test session."""
 
-    with LocalImageXServer() as server:
-        yield server
+    @pytest.fixture(scope="session")
+    def fixture() -> Iterator[Any]:
+        with getattr(importlib.import_module(module), cls)() as server:
+            yield server
+
+    fixture.__doc__ = doc
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def local_tos() -> Iterator[LocalTOSServer]:
-    """One in-process TOS server per session; buckets are moto's (process-global): unique names."""
-    from rtcsnap.testing.tosserver import LocalTOSServer
-
-    with LocalTOSServer() as server:
-        yield server
+_MOTO = "buckets are moto's (process-global): give each test its own (`new_bucket_name`)"
+local_tos = _our_server(
+    "rtcsnap.testing.tosserver", "LocalTOSServer", f"One TOS server per session; {_MOTO}."
+)
+local_imagex = _our_server(
+    "rtcsnap.testing.imagexserver",
+    "LocalImageXServer",
+    "One veImageX server per session; give each test its own `create_service()`.",
+)
+local_oss = _our_server(
+    "rtcsnap.testing.ossserver", "LocalOSSServer", f"One OSS server per session; {_MOTO}."
+)
+local_obs = _our_server(
+    "rtcsnap.testing.obsserver", "LocalOBSServer", f"One OBS server per session; {_MOTO}."
+)
+local_cos = _our_server(
+    "rtcsnap.testing.cosserver", "LocalCOSServer", f"One COS server per session; {_MOTO} (with an APPID)."
+)
+local_kodo = _our_server(
+    "rtcsnap.testing.kodoserver", "LocalKodoServer", "One Kodo server per session; buckets are its own."
+)
 
 
 @pytest.fixture
@@ -122,7 +139,11 @@ __all__ = [
     "emulator",
     "emulator_client",
     "emulator_server",
+    "local_cos",
     "local_imagex",
+    "local_kodo",
+    "local_obs",
+    "local_oss",
     "local_s3",
     "local_s3_admin",
     "local_seaweed",
