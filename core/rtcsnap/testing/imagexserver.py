@@ -66,6 +66,7 @@ from werkzeug.wrappers import Request, Response
 from rtcsnap.openapi.signer import DATE_FORMAT, parse_authorization, verify
 from rtcsnap.testing.faults import Faults
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
+from rtcsnap.testing.paging import list_page
 from rtcsnap.testing.wsgiserver import KeyRingServer
 
 if TYPE_CHECKING:
@@ -432,25 +433,15 @@ class LocalImageXServer(KeyRingServer):
         prefix, delim = args.get("Prefix", ""), args.get("Delimiter", "")
         after = _decode_marker(args.get("Marker", ""))
         with self._lock:
-            found = sorted((k, f) for k, f in svc.files.items() if k.startswith(prefix) and k > after)
-        items: list[dict[str, Any]] = []
-        groups: list[str] = []
-        i, last = 0, after
-        while i < len(found) and len(items) + len(groups) < limit:
-            k, f = found[i]
-            cut = k.find(delim, len(prefix)) if delim else -1
-            if cut >= 0:  # a "directory": one CommonPrefix entry for all its keys
-                group = k[: cut + len(delim)]
-                groups.append(group)
-                while i < len(found) and found[i][0].startswith(group):
-                    i += 1
-                last = found[i - 1][0]
-                continue
-            item = {"Key": k, "StoreUri": f"{svc.bucket}/{k}", "LastModified": _rfc3339(f.last_modified)}
-            items.append(item | {"FileSize": len(f.data), "StorageClass": "STANDARD"})
-            i, last = i + 1, k
-        more = i < len(found)
-        marker = encode_marker(last) if more else ""
+            files = list(svc.files.items())
+        page, groups, last = list_page(files, prefix, delim, after, limit)
+        items = [
+            {"Key": k, "StoreUri": f"{svc.bucket}/{k}", "LastModified": _rfc3339(f.last_modified)}
+            | {"FileSize": len(f.data), "StorageClass": "STANDARD"}
+            for k, f in page
+        ]
+        more = last is not None
+        marker = encode_marker(last) if last is not None else ""
         return {"Items": items, "HasMore": more, "Marker": marker, "CommonPrefix": groups}
 
     def _resource_url(self, key: ServerKey, req: Request) -> dict[str, Any]:

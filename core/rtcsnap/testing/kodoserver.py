@@ -75,6 +75,7 @@ from rtcsnap import checksums
 from rtcsnap.testing import kodo_auth
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, WSGIApp
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
+from rtcsnap.testing.paging import list_page
 from rtcsnap.testing.wsgiserver import KeyRingServer
 
 if TYPE_CHECKING:
@@ -530,24 +531,11 @@ class LocalKodoServer(KeyRingServer):
         limit = min(limit, LIST_LIMIT)
         after = decode_marker(args.get("marker", ""))
         with self._lock:
-            found = sorted((k, o) for k, o in bucket.objects.items() if k.startswith(prefix) and k > after)
-        items: list[dict[str, Any]] = []
-        groups: list[str] = []
-        i, last = 0, after
-        while i < len(found) and len(items) + len(groups) < limit:
-            k, obj = found[i]
-            cut = k.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0:
-                group = k[: cut + len(delimiter)]
-                groups.append(group)
-                while i < len(found) and found[i][0].startswith(group):
-                    i += 1
-                last = found[i - 1][0]
-                continue
-            items.append({"key": k, **obj.describe()})
-            i, last = i + 1, k
+            objects = list(bucket.objects.items())
+        page, groups, last = list_page(objects, prefix, delimiter, after, limit)
+        items = [{"key": k, **obj.describe()} for k, obj in page]
         result: dict[str, Any] = {"items": items, "commonPrefixes": groups}
-        if i < len(found):
+        if last is not None:
             result["marker"] = encode_marker(last)
         return _json(result)
 
