@@ -452,3 +452,18 @@ def test_the_client_talks_to_this_server_only(kodo: LocalKodoServer, bucket: str
         assert qiniu.config.is_customized_default("default_uc_host") is False
     finally:
         other.stop()
+
+
+def test_uploads_leave_no_spooled_form_files_open(kodo: LocalKodoServer, bucket: str) -> None:
+    """The server parses each upload's multipart form (twice: to route it, then to store it); the
+    parts are temp files that must be closed, or every later test collects ResourceWarnings."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        for i in range(3):
+            ret, info = put(kodo, None, bucket, f"spool/{i}.jpg", BODY)
+            assert info.status_code == 200 and ret["key"] == f"spool/{i}.jpg"
+        gc.collect()
+    assert [str(w.message) for w in seen if "SpooledTemporaryFile" in str(w.message)] == []

@@ -252,8 +252,9 @@ class _ObjectPaths:
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             copy = {**environ, "wsgi.input": io.BytesIO(body)}
-            form = Request(copy).form
-            token = kodo_auth.parse_upload_token(form.get("token", ""))
+            with Request(copy) as parsed:  # closes the form's spooled file parts
+                form = parsed.form
+                token = kodo_auth.parse_upload_token(form.get("token", ""))
             if token is not None:
                 return f"/{token.bucket}/{form.get('key', '')}"
         return None
@@ -395,6 +396,8 @@ class LocalKodoServer(KeyRingServer):
             resp = self._route(req)
         except KodoError as err:
             resp = error_response(err.status, err.message, rid, req.method == "HEAD")
+        finally:
+            req.close()  # an upload's form parts are spooled temp files
         resp.headers["X-Reqid"] = rid
         return resp(environ, start_response)
 

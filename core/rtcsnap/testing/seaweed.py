@@ -88,6 +88,7 @@ POLICY_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 STARTUP_TIMEOUT = 60.0
 POLL_INTERVAL = 0.05
+GROUP_GONE_TIMEOUT = 5.0  # seconds `stop` waits for weed's process group to be gone after SIGKILL
 _START_ATTEMPTS = 3
 _GRPC_SOCKETS = ("master", "volume", "filer", "s3")
 _CLASH = "address already in use"
@@ -225,6 +226,7 @@ class SeaweedS3Server:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             proc.wait(timeout=30)
+            _await_group_gone(proc.pid, GROUP_GONE_TIMEOUT)
             for sock in self._tmp_sockets():
                 with contextlib.suppress(OSError):
                     if sock.is_socket():
@@ -512,6 +514,19 @@ def _free_ports(names: Iterable[str]) -> dict[str, int]:
         for s in socks:
             s.close()
     return ports
+
+
+def _await_group_gone(pgid: int, timeout: float) -> None:
+    """Return once no process of group `pgid` is left (a SIGKILL lands asynchronously: a child of
+    weed's can still be running the instant `killpg` returns), or after `timeout` seconds — a
+    reparented zombie its reaper has not collected yet is no orphan worth waiting for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)  # polling the kernel: no event announces that a group emptied
 
 
 __all__ = ["FIXED_KEYS", "POLICY_ACTIONS", "SeaweedKey", "SeaweedS3Server", "find_weed"]
