@@ -270,6 +270,9 @@ def _run(
             _check_accepted(req, reparse)
             if body is not None and not lenient:
                 _as_json_gives_it(body, req.to_wire())
+    # A ResourceWarning is the garbage collector finalising some earlier test's object while this
+    # one runs (an SDK's socket): not the models' doing, whatever it says.
+    seen = [w for w in seen if not issubclass(w.category, ResourceWarning)]
     assert all(issubclass(w.category, RtcSnapLenientWarning) for w in seen), [str(w.message) for w in seen]
     assert lenient or not seen  # strict mode never repairs, so it never warns
 
