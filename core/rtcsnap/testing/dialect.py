@@ -19,7 +19,9 @@ Each vendor server is a `DialectLayer` subclass that implements what differs —
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import http
 import io
 import threading
@@ -76,6 +78,22 @@ class DialectError(Exception):
         """moto's XML error (a HEAD has none: a code from the status) in this dialect."""
         code, message = moto_error_fields(status, body)
         return cls(code, message, status)
+
+
+def v2_string_to_sign(
+    method: str, headers: Mapping[str, str], date: str, vendor_headers: str, resource: str
+) -> str:
+    """The string the AWS-V2 family signs (S3 V2, OSS V1, OBS V2): VERB, Content-MD5,
+    Content-Type, Date, then the vendor's canonical headers and resource. `headers` holds
+    lower-case names; which headers count and how, each vendor decides (`vendor_headers`)."""
+    parts = [method.upper(), headers.get("content-md5", ""), headers.get("content-type", ""), date]
+    return "\n".join([*parts, vendor_headers + resource])
+
+
+def hmac_sha1_signature(secret: str, string_to_sign: str) -> str:
+    """Base64 of HMAC-SHA1(secret, string to sign): the AWS-V2 family's signature."""
+    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
 
 
 def xml_error(
@@ -357,11 +375,13 @@ __all__ = [
     "crc64",
     "get_header",
     "header",
+    "hmac_sha1_signature",
     "moto_error_fields",
     "put_header",
     "raw_path",
     "read_body",
     "s3_action",
     "status_line",
+    "v2_string_to_sign",
     "xml_error",
 ]

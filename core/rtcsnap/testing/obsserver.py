@@ -41,7 +41,6 @@ that only objects uploaded with a CRC64 answer with one, and HEAD bucket needing
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -64,8 +63,10 @@ from rtcsnap.testing.dialect import (
     crc64,
     get_header,
     header,
+    hmac_sha1_signature,
     put_header,
     raw_path,
+    v2_string_to_sign,
     xml_error,
 )
 from rtcsnap.testing.faults import Faults, Headers, StartResponse, WSGIApp
@@ -193,7 +194,7 @@ def canonical_resource(address: Address, query: Iterable[tuple[str, str | None]]
     return resource
 
 
-def v2_string_to_sign(
+def obs_string_to_sign(
     method: str, headers: Mapping[str, str], prefix: str, resource: str, date: str | None = None
 ) -> str:
     """VERB, Content-MD5, Content-Type, Date (empty when ``<prefix>date`` is sent; the expiry
@@ -206,21 +207,7 @@ def v2_string_to_sign(
         for name, value in sorted(lower.items())
         if name.startswith(prefix)
     )
-    return "\n".join(
-        [
-            method.upper(),
-            lower.get("content-md5", ""),
-            lower.get("content-type", ""),
-            date,
-            canonical + resource,
-        ]
-    )
-
-
-def v2_signature(secret: str, string_to_sign: str) -> str:
-    """Base64 of HMAC-SHA1(secret, string to sign)."""
-    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    return v2_string_to_sign(method, lower, date, canonical, resource)
 
 
 def v4_canonical_request(
@@ -387,7 +374,9 @@ class ObsLayer(DialectLayer):
             access_key, _, given = auth.partition(" ")[2].strip().rpartition(":")
             key, prefix = self._key(access_key), _SIGNED_PREFIX[scheme]
             self._check_date(environ, prefix)
-            to_sign = v2_string_to_sign(method, _headers(environ), prefix, canonical_resource(address, query))
+            to_sign = obs_string_to_sign(
+                method, _headers(environ), prefix, canonical_resource(address, query)
+            )
         elif "signature" in params and ({"accesskeyid", "awsaccesskeyid"} & params.keys()):
             prefix = "x-obs-" if "accesskeyid" in params else "x-amz-"
             key = self._key(params.get("accesskeyid") or params.get("awsaccesskeyid", ""))
@@ -397,10 +386,10 @@ class ObsLayer(DialectLayer):
             if int(expires) < time.time():
                 raise ObsError(EXPIRED_CODE, "Request has expired", 403)
             resource = canonical_resource(address, [(k, v) for k, v in query if k.lower() not in _QUERY_AUTH])
-            to_sign = v2_string_to_sign(method, _headers(environ), prefix, resource, date=expires)
+            to_sign = obs_string_to_sign(method, _headers(environ), prefix, resource, date=expires)
         else:
             raise ObsError(ANONYMOUS_CODE, "anonymous access is not allowed", 403)
-        if not hmac.compare_digest(v2_signature(key.secret_key, to_sign), given):
+        if not hmac.compare_digest(hmac_sha1_signature(key.secret_key, to_sign), given):
             raise ObsError("SignatureDoesNotMatch")
         return key, prefix
 
@@ -582,9 +571,8 @@ __all__ = [
     "TunnelHandler",
     "canonical_resource",
     "http_now",
+    "obs_string_to_sign",
     "query_items",
-    "v2_signature",
-    "v2_string_to_sign",
     "v4_canonical_request",
     "v4_signature",
 ]

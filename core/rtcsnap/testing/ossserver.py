@@ -61,9 +61,11 @@ from rtcsnap.testing.dialect import (
     MotoBackend,
     Query,
     get_header,
+    hmac_sha1_signature,
     moto_error_fields,
     put_header,
     s3_action,
+    v2_string_to_sign,
     xml_error,
 )
 from rtcsnap.testing.faults import Faults, Headers, Injected, StartResponse, request_path
@@ -188,21 +190,7 @@ def string_to_sign_v1(method: str, headers: Mapping[str, str], resource: str, da
     ``name:value\\n``) + the canonical resource: Aliyun's V1 definition, written from it, never by
     calling the SDK's signer. `headers` holds lower-case names."""
     oss = "".join(f"{k}:{v}\n" for k, v in sorted(headers.items()) if k.startswith("x-oss-"))
-    return "\n".join(
-        [
-            method.upper(),
-            headers.get("content-md5", ""),
-            headers.get("content-type", ""),
-            date,
-            oss + resource,
-        ]
-    )
-
-
-def signature_v1(secret: str, string_to_sign: str) -> str:
-    """Base64 HMAC-SHA1 of the string to sign, keyed by the secret."""
-    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    return v2_string_to_sign(method, headers, date, oss, resource)
 
 
 # -- signature V4 ------------------------------------------------------------------------------
@@ -435,7 +423,7 @@ class OssLayer(DialectLayer):
         if abs(skew) > MAX_SKEW:
             raise OssError("RequestTimeTooSkewed")
         to_sign = string_to_sign_v1(method, headers, canonical_resource(bucket, name, query), date)
-        self._compare(signature_v1(key.secret_key, to_sign), given, key, to_sign)
+        self._compare(hmac_sha1_signature(key.secret_key, to_sign), given, key, to_sign)
         return key
 
     def _v1_url(
@@ -456,7 +444,7 @@ class OssLayer(DialectLayer):
         if int(expires) < time.time():
             raise OssError("AccessDenied", EXPIRED_URL_MESSAGE)
         to_sign = string_to_sign_v1(method, headers, canonical_resource(bucket, name, query), expires)
-        self._compare(signature_v1(key.secret_key, to_sign), params["Signature"], key, to_sign)
+        self._compare(hmac_sha1_signature(key.secret_key, to_sign), params["Signature"], key, to_sign)
         return key
 
     def _v4_header(
@@ -742,7 +730,6 @@ __all__ = [
     "canonical_request_v4",
     "canonical_resource",
     "oss_region",
-    "signature_v1",
     "signature_v4",
     "string_to_sign_v1",
     "v4_quote",
