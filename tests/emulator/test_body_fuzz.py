@@ -24,7 +24,7 @@ from rtcsnap.models import (
     StopSnapshotRequest,
     UpdateSnapshotRequest,
 )
-from rtcsnap.openapi import codes
+from rtcsnap.protocol import codes
 from rtcsnap.testing.emulator import EmulatorClient
 
 from tests.emulator.helpers import code, start_body

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from rtcsnap.models import GetSnapshotTaskResponse, SnapshotResponse
-from rtcsnap.openapi import api
+from rtcsnap.protocol import api
 from rtcsnap.testing.emulator import EmulatorClient, MakeEmulator
 
 from tests.emulator.helpers import APP, ROOM, TASK, start_body

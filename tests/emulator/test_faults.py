@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 from rtcsnap.emulator import Emulator
-from rtcsnap.openapi import codes
+from rtcsnap.protocol import codes
 from rtcsnap.testing.emulator import EmulatorClient
 
 from tests.emulator.helpers import APP, ROOM, TASK, code, error, start_body, task_body

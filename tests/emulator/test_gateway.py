@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from rtcsnap.emulator import Emulator, EmulatorServer
-from rtcsnap.openapi import signer
+from rtcsnap.protocol import signer
 from rtcsnap.testing.emulator import EmulatorClient, MakeEmulator
 
 from tests.emulator.helpers import APP, ROOM, TASK, code, error, official_headers, start_body

@@ -17,7 +17,7 @@ from rtcsnap.emulator import (
     TaskState,
 )
 from rtcsnap.models import StartSnapshotRequest, TaskStatus
-from rtcsnap.openapi import api
+from rtcsnap.protocol import api
 from rtcsnap.testing.emulator import EmulatorClient
 
 from tests.emulator.helpers import APP, ROOM, TASK, code, start_body, task_body

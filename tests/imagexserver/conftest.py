@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from rtcsnap.openapi.signer import canonical_query, sign
+from rtcsnap.protocol.signer import canonical_query, sign
 from rtcsnap.testing.imagexserver import LocalImageXServer
 
 

@@ -9,8 +9,8 @@ import pytest
 from rtcsnap import errors as e
 from rtcsnap.emulator import Emulator
 from rtcsnap.models import StartSnapshotRequest, TaskStatus
-from rtcsnap.openapi import codes
 from rtcsnap.openapi.client import SnapshotClient
+from rtcsnap.protocol import codes
 from rtcsnap.retry import RetryPolicy
 
 from tests.openapi.conftest import BODY

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 import pytest
-from rtcsnap.openapi import signer
+from rtcsnap.protocol import signer
 from volcengine.auth.SignerV4 import SignerV4
 from volcengine.auth.SignParam import SignParam
 from volcengine.Credentials import Credentials as VolcCredentials

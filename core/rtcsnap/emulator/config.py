@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rtcsnap import secrets
-from rtcsnap.openapi import api
+from rtcsnap.protocol import api
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted (real bodies are under 4 KiB); larger is 413 RequestEntityTooLarge."""
@@ -78,7 +78,7 @@ class EmulatorConfig:
     sessions: dict[str, str] = field(default_factory=dict, repr=False)
     """Access key -> STS session token that key must send (signed) as X-Security-Token."""
     qps: dict[str, int] = field(default_factory=dict)
-    """Per-action quota overrides; the rest come from `rtcsnap.openapi.api.ACTIONS`."""
+    """Per-action quota overrides; the rest come from `rtcsnap.protocol.api.ACTIONS`."""
     max_clock_skew: float = 900.0
     """Seconds X-Date may differ from the gateway's clock."""
     legacy_200_errors: bool = False

@@ -1,7 +1,7 @@
 """The response envelope of spec §5.5, and the error type every check raises.
 
 One place builds every answer, so success and error envelopes cannot drift apart: CodeN and the
-HTTP status come from the shared catalogue (`rtcsnap.openapi.codes`), never from a local table.
+HTTP status come from the shared catalogue (`rtcsnap.protocol.codes`), never from a local table.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from rtcsnap.openapi import api, codes
-from rtcsnap.openapi.codes import ErrorCode
+from rtcsnap.protocol import api, codes
+from rtcsnap.protocol.codes import ErrorCode
 
 JSON = "application/json; charset=utf-8"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rtcsnap.emulator.envelope import ApiError
-from rtcsnap.openapi import api, codes
+from rtcsnap.protocol import api, codes
 
 SUCCESS = "OK"
 """The outcome recorded for a request answered without Error."""
@@ -53,7 +53,7 @@ class Faults:
     def fail(self, action: str, code: str, times: int | None = 1, message: str | None = None) -> None:
         """Answer the next `times` `action` requests with catalogue `code` (its status and CodeN)."""
         if code not in codes.ALL:
-            raise ValueError(f"{code!r} is not in the error catalogue (rtcsnap.openapi.codes.ALL)")
+            raise ValueError(f"{code!r} is not in the error catalogue (rtcsnap.protocol.codes.ALL)")
         text = message or f"{codes.ALL[code].meaning} (injected by the emulator)"
         self._add(_Rule("fail", action, times, code, text))
 

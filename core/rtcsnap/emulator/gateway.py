@@ -2,7 +2,7 @@
 
 Checks run in the order a real gateway applies them (cheapest and most basic first), each
 answering with its documented gateway code, so a client sees the same first error for the
-same broken request. Signature verification is `rtcsnap.openapi.signer.verify`, the inverse of
+same broken request. Signature verification is `rtcsnap.protocol.signer.verify`, the inverse of
 the signer the client uses, and is proven against the official SDK signer in the tests.
 
 Authentication comes in two halves because the signature covers the body's hash: everything
@@ -23,7 +23,7 @@ from rtcsnap.emulator.config import Clock, EmulatorConfig
 from rtcsnap.emulator.envelope import ApiError
 from rtcsnap.emulator.quota import QuotaLimiter
 from rtcsnap.models import ApiVersion
-from rtcsnap.openapi import api, signer
+from rtcsnap.protocol import api, signer
 
 
 @dataclass(frozen=True)

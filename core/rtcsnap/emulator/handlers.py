@@ -23,7 +23,7 @@ from rtcsnap.models import (
     StopSnapshotRequest,
     UpdateSnapshotRequest,
 )
-from rtcsnap.openapi import api
+from rtcsnap.protocol import api
 
 OK = "ok"
 

@@ -43,11 +43,11 @@ from rtcsnap.models import (
     UpdateSnapshotRequest,
 )
 from rtcsnap.models.requests import RequestModel
-from rtcsnap.openapi import codes, signer
-from rtcsnap.openapi.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
 from rtcsnap.openapi.ratelimit import RateLimiter, shared_limiter
 from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
 from rtcsnap.openapi.transport import DeadlineTransport
+from rtcsnap.protocol import codes, signer
+from rtcsnap.protocol.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
 from rtcsnap.retry import RetryPolicy, set_retry_after
 from rtcsnap.target import Credentials, StorageTarget
 from rtcsnap.volc_credentials import resolve_credentials

@@ -30,7 +30,7 @@ import pytest
 
 from rtcsnap import secrets as secret_registry
 from rtcsnap.emulator import Clock, Emulator, EmulatorConfig, EmulatorServer
-from rtcsnap.openapi import api, signer
+from rtcsnap.protocol import api, signer
 
 TEST_ACCESS_KEY = "AKLTtestkey"
 DEFAULT_VERSION = "2023-11-01"

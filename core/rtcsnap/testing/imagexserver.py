@@ -63,7 +63,7 @@ from requests import Response as HTTPResponse
 from requests.adapters import HTTPAdapter
 from werkzeug.wrappers import Request, Response
 
-from rtcsnap.openapi.signer import DATE_FORMAT, parse_authorization, verify
+from rtcsnap.protocol.signer import DATE_FORMAT, parse_authorization, verify
 from rtcsnap.testing.faults import Faults
 from rtcsnap.testing.keys import ACTIONS, KeyRing, ServerKey
 from rtcsnap.testing.paging import list_page
