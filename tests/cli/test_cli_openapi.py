@@ -230,7 +230,7 @@ def test_emulator_serve_command(tmp_path: Path) -> None:
     )
     try:
         assert proc.stderr is not None
-        banner = proc.stderr.readline()
+        banner = next(line for line in proc.stderr if line.startswith("rtcsnap emulator on"))
         assert f"http://127.0.0.1:{port}" in banner and "cli-secret" not in banner
         url = f"http://127.0.0.1:{port}"
         for _ in range(200):  # wait on state: the port accepts connections

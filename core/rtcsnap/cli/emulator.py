@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rtcsnap.cli.app import app
+from rtcsnap.emulator.object_keys import DEFAULT_TEMPLATE
 from rtcsnap.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from rtcsnap.emulator.callbacks import CallbackSender
 
 
 @app.group("emulator")
@@ -34,15 +41,56 @@ def _keys(access_keys: tuple[str, ...], secret_keys: tuple[str, ...]) -> dict[st
     return keys
 
 
+# The kinds of `rtcsnap.testing.storage_servers.KINDS`, spelled out: importing the test kit here
+# would cost every CLI start ~1 s (a test checks the two lists agree).
+STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
+
+
 @emulator_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port."
+)
 @click.option("--access-key", "access_keys", multiple=True, help="Repeatable, paired with --secret-key.")
 @click.option(
     "--secret-key", "secret_keys", multiple=True, help="Repeatable; prefer RTCSNAP_EMULATOR_KEYS=AK:SK,..."
 )
 @click.option("--region", default="cn-north-1", show_default=True, help="Signing region the gateway expects.")
 @click.option("--legacy-200-errors", is_flag=True, help="Answer 2022-06-01 errors with HTTP 200 + Error.")
+@click.option(
+    "--rooms", "rooms_file", type=click.Path(dir_okay=False, path_type=Path), help="Rooms TOML file."
+)
+@click.option(
+    "--storage-endpoint",
+    "storage_endpoints",
+    multiple=True,
+    metavar="KIND=URL",
+    help=f"Repeatable: write storage KIND ({' '.join(STORAGE_KINDS)}) to a local server.",
+)
+@click.option(
+    "--storage-key",
+    "storage_keys",
+    multiple=True,
+    metavar="KIND=AK:SK",
+    help="Repeatable: the key RTC's own authorization stands for (tos, veimagex).",
+)
+@click.option("--object-key-template", default=DEFAULT_TEMPLATE, show_default=True)
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rtcsnap-emulator-backup"),
+    show_default=True,
+    help="Images whose upload failed for good are kept here (created when first needed).",
+)
+@click.option("--callback-url", help="POST a signed SnapshotRealTimeData callback per stored image here.")
+@click.option("--callback-secret", help="The callback secret (prefer RTCSNAP_CALLBACK_SECRET).")
+@click.option(
+    "--callback-chaos",
+    metavar="SPEC",
+    help="e.g. duplicate=0.1,reorder=0.05,delay=0.1,bad_signature=0.05,fail_before_retry=0.1,seed=7",
+)
+@click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Capture threads.")
+@click.option("--json", "as_json", is_flag=True, help='One ready line {"endpoint": URL, "pid": N} on stdout.')
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve_cmd(
     host: str,
@@ -51,22 +99,84 @@ def serve_cmd(
     secret_keys: tuple[str, ...],
     region: str,
     legacy_200_errors: bool,
+    rooms_file: Path | None,
+    storage_endpoints: tuple[str, ...],
+    storage_keys: tuple[str, ...],
+    object_key_template: str,
+    backup_dir: Path,
+    callback_url: str | None,
+    callback_secret: str | None,
+    callback_chaos: str | None,
+    workers: int,
+    as_json: bool,
     quiet: bool,
 ) -> None:
-    """Serve the emulator until Ctrl+C. Keys also from RTCSNAP_EMULATOR_KEYS or VOLC_ACCESSKEY/VOLC_SECRETKEY."""
-    from rtcsnap.emulator import EmulatorConfig, serve
+    """Serve the emulator (OpenAPI, snapshot engine, control API) until Ctrl+C.
+
+    Keys also from RTCSNAP_EMULATOR_KEYS or VOLC_ACCESSKEY/VOLC_SECRETKEY."""
+    from rtcsnap.emulator import Emulator, EmulatorConfig, bind, serve
+    from rtcsnap.emulator.engine import EngineConfig
+    from rtcsnap.emulator.object_keys import KeyTemplate
+    from rtcsnap.emulator.rooms import load_rooms
+    from rtcsnap.emulator.uploads import StorageRouting, Uploader
 
     keys = _keys(access_keys, secret_keys)
-    print(
-        f"rtcsnap emulator on http://{host}:{port} (region {region}; keys: {', '.join(keys)})",
-        file=sys.stderr,
+    rooms = load_rooms(rooms_file) if rooms_file is not None else []
+    routing = StorageRouting.parse(storage_endpoints, storage_keys)
+    unknown = sorted(set(routing.endpoints) - set(STORAGE_KINDS))
+    if unknown:
+        raise ConfigurationError(
+            f"--storage-endpoint: unknown KIND {unknown[0]!r} (known: {' '.join(STORAGE_KINDS)})"
+        )
+    engine_config = EngineConfig(KeyTemplate(object_key_template), backup_dir=backup_dir, workers=workers)
+    callbacks = _callback_sender(callback_url, callback_secret, callback_chaos)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
+        ) from None
+    emulator = Emulator(
+        EmulatorConfig(keys=keys, region=region, legacy_200_errors=legacy_200_errors), rooms=rooms
     )
-    serve(
-        EmulatorConfig(keys=keys, region=region, legacy_200_errors=legacy_200_errors),
-        host,
-        port,
-        access_log=not quiet,
-    )
+    emulator.attach_engine(Uploader(routing), callbacks=callbacks, config=engine_config)
+    real_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    endpoint = f"http://{shown_host}:{real_port}"
+
+    def ready() -> None:
+        print(
+            f"rtcsnap emulator on {endpoint} (region {region}; keys: {', '.join(keys)}; "
+            f"rooms: {len(rooms)}; callbacks: {callback_url or 'off'})",
+            file=sys.stderr,
+            flush=True,
+        )
+        if as_json:
+            print(json.dumps({"endpoint": endpoint, "pid": os.getpid()}), flush=True)
+
+    try:
+        serve(emulator, sock=sock, access_log=not quiet, on_ready=ready)
+    finally:
+        emulator.close()
+
+
+def _callback_sender(url: str | None, secret: str | None, chaos: str | None) -> CallbackSender | None:
+    from rtcsnap.emulator.callbacks import CallbackSender, Chaos
+
+    secret = secret or os.environ.get("RTCSNAP_CALLBACK_SECRET")
+    if url is None:
+        if chaos:
+            raise ConfigurationError("--callback-chaos needs --callback-url")
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"--callback-url {url!r}: expected an http(s):// URL")
+    if not secret:
+        raise ConfigurationError("--callback-url needs --callback-secret or RTCSNAP_CALLBACK_SECRET")
+    try:
+        plan = Chaos.parse(chaos) if chaos else None
+    except ValueError as exc:
+        raise ConfigurationError(f"--callback-chaos: {exc}") from None
+    return CallbackSender(url, secret, chaos=plan)
 
 
 def _key_pair(option: str, value: str | None) -> tuple[str, str] | None:
@@ -76,11 +186,6 @@ def _key_pair(option: str, value: str | None) -> tuple[str, str] | None:
     if not sep or not ak or not sk:
         raise ConfigurationError(f"{option}: expected AK:SK")
     return ak, sk
-
-
-# The kinds of `rtcsnap.testing.storage_servers.KINDS`, spelled out: importing the test kit here
-# would cost every CLI start ~1 s (a test checks the two lists agree).
-STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
 
 
 @emulator_group.command("storage")

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from rtcsnap.emulator.body import BodyReader, ClientGone, check_declared
 from rtcsnap.emulator.config import Clock, EmulatorConfig
+from rtcsnap.emulator.control import PREFIX, ControlApi
 from rtcsnap.emulator.drop import DroppedResponse, quiet_uvicorn_drops
 from rtcsnap.emulator.envelope import (
     JSON,
@@ -42,8 +44,14 @@ from rtcsnap.emulator.gateway import Gateway, SignedRequest, first, resolve
 from rtcsnap.emulator.handlers import Call, Handlers
 from rtcsnap.emulator.quota import QuotaLimiter
 from rtcsnap.emulator.registry import TaskObserver, TaskRegistry
+from rtcsnap.emulator.rooms import RoomBook, RoomSpec
 from rtcsnap.emulator.validation import json_body
 from rtcsnap.models import ApiVersion
+
+if TYPE_CHECKING:
+    from rtcsnap.emulator.callbacks import CallbackSender
+    from rtcsnap.emulator.engine import EngineConfig, SnapshotEngine
+    from rtcsnap.emulator.uploads import Sink
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +65,12 @@ class Emulator:
     """
 
     def __init__(
-        self, config: EmulatorConfig, *, clock: Clock | None = None, auth_clock: Clock | None = None
+        self,
+        config: EmulatorConfig,
+        *,
+        clock: Clock | None = None,
+        auth_clock: Clock | None = None,
+        rooms: Iterable[RoomSpec] = (),
     ) -> None:
         self.config = config
         self.clock: Clock = clock or time.time
@@ -68,7 +81,52 @@ class Emulator:
         self.gateway = Gateway(config, self.auth_clock, self.quota)
         self.handlers = Handlers(config, self.registry)
         self._request_ids = RequestIds()
+        self.rooms = RoomBook(self.clock, rooms)
+        self.engine: SnapshotEngine | None = None
+        self.control = ControlApi(self.rooms, self)
         quiet_uvicorn_drops()
+
+    def attach_engine(
+        self,
+        sink: Sink | None = None,
+        *,
+        callbacks: CallbackSender | None = None,
+        config: EngineConfig | None = None,
+        start: bool | None = None,
+    ) -> SnapshotEngine:
+        """Make started tasks produce images (`SnapshotEngine`), written through `sink` (default:
+        an `Uploader` with no endpoint overrides). `start` runs its scheduler on the real clock;
+        by default it does unless the emulator is on a `ManualClock` (then `engine.advance`)."""
+        from rtcsnap.emulator.config import ManualClock
+        from rtcsnap.emulator.engine import SnapshotEngine
+        from rtcsnap.emulator.uploads import Uploader
+
+        if self.engine is not None:
+            raise RuntimeError("this emulator already has an engine")
+        self.engine = SnapshotEngine(
+            self.registry,
+            self.rooms,
+            sink or Uploader(),
+            clock=self.clock,
+            callbacks=callbacks,
+            config=config,
+        )
+        if start if start is not None else not isinstance(self.clock, ManualClock):
+            self.engine.start()
+        return self.engine
+
+    def task_status(self) -> list[dict[str, Any]]:
+        """The engine's per-task report (the control API's ``/tasks``); [] without an engine."""
+        return self.engine.task_status() if self.engine is not None else []
+
+    def close(self) -> None:
+        """Stop the engine (in-flight images finish), its callbacks and the rooms' sources."""
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.close()
+            if engine.callbacks is not None:
+                engine.callbacks.close()
+        self.rooms.close()
 
     def add_observer(self, observer: TaskObserver) -> None:
         self.registry.add_observer(observer)
@@ -85,6 +143,9 @@ class Emulator:
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 entry point (HTTP only; there is no lifespan or websocket here)."""
         if scope["type"] != "http":
+            return
+        if scope["path"].startswith(PREFIX):
+            await self.control(scope, receive, send)
             return
         request = Request(scope)
         reader = BodyReader(

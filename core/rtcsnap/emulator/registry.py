@@ -1,7 +1,7 @@
-"""Snapshot tasks and their lifecycle (spec §1.2), plus the seam for a capture engine.
+"""Snapshot tasks and their lifecycle (spec §1.2), plus the seam for the snapshot engine.
 
 A task is an immutable `TaskState` record; every change stores a new record and tells the
-registered `TaskObserver`s, in order. A capture engine (later) observes starts, interval
+registered `TaskObserver`s, in order. The engine (`rtcsnap.emulator.engine`) observes starts, interval
 updates and stops, reads records without locking, and ends tasks itself via `stop(..., reason)`
 (e.g. `StopReason.IDLE_TIMEOUT`).
 """

@@ -230,6 +230,27 @@ class EmulatorServer:
         self.stop()
 
 
+class _ReportingServer(uvicorn.Server):
+    """uvicorn that calls `on_ready` once it accepts connections (the CLI prints its ready line
+    then, so a script that waits for the line can connect at once)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if sockets and not self.should_exit:
+            self._log_started_message(sockets)  # uvicorn stays silent for sockets passed in
+        if self._on_ready is not None and not self.should_exit:
+            self._on_ready()
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket (port 0: a free one); `OSError` if the address is taken."""
+    return _bind(host, port)
+
+
 def serve(
     config: EmulatorConfig | Emulator,
     host: str = "127.0.0.1",
@@ -237,23 +258,36 @@ def serve(
     *,
     access_log: bool = True,
     log_level: str = "info",
+    sock: socket.socket | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl+C / SIGINT / SIGTERM), for the CLI.
 
     Pass an `Emulator` instead of a config to keep a handle on its registry and faults (or to
-    add observers) while it serves. Uses uvicorn's own logging setup (an access log by default).
+    add observers) while it serves. Pass `sock` (from `bind`) to know the real port before the
+    server starts; `on_ready` runs once it accepts connections. Uses uvicorn's own logging setup
+    (an access log by default).
     """
     emulator = config if isinstance(config, Emulator) else Emulator(config)
-    uvicorn.run(
+    listener = sock if sock is not None else _bind(host, port)
+    bound_host, bound_port = listener.getsockname()[:2]
+    uv_config = uvicorn.Config(
         emulator.app,
-        host=host,
-        port=port,
+        host=bound_host,
+        port=bound_port,
         http=protocol(),
         interface="asgi3",
         lifespan="off",
         access_log=access_log,
         log_level=log_level,
+        timeout_graceful_shutdown=2,
     )
+    try:
+        _ReportingServer(uv_config, on_ready).run(sockets=[listener])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the SIGINT it handled once it has shut down (as uvicorn.run does)
+    finally:
+        listener.close()
 
 
-__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "EmulatorServer", "protocol", "serve"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "EmulatorServer", "bind", "protocol", "serve"]

@@ -88,6 +88,9 @@ class ObjectInfo:
     last_modified: datetime | None = None
     checksums: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Provider-declared checksums by algorithm (e.g. ``{"crc64ecma": "1234"}``), as received."""
+    uri: str | None = None
+    """The storage's own name for the object where it is not the key (veImageX: the StoreUri
+    ``BUCKET/KEY`` that RTC's callback reports as `VeImageXUri`); None: the key is the name."""
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,23 @@ Fixtures:
   official SDK reaches it as an HTTP proxy (see `rtcsnap.testing.tosserver`);
 * ``unique_bucket`` — a fresh, valid bucket name per test;
 * ``emulator``, ``emulator_server``, ``make_emulator``, ``emulator_client`` — the snapshot OpenAPI
-  emulator served over HTTP, fresh per test (see `rtcsnap.testing.emulator`).
+  emulator served over HTTP, fresh per test (see `rtcsnap.testing.emulator`);
+* ``storage_pool`` — one local storage server per kind (s3 … kodo), started on first use, for the
+  session; ``make_snapshot_service`` — ``make_snapshot_service(rooms=…, storage=["s3"], manual=True)``
+  runs the whole service in-process (emulator + engine + control API over HTTP, fresh buckets on
+  the pool's servers, a `CallbackRecorder`), closed after the test (see `rtcsnap.testing.service`).
 
 The provider contract suite lives in `rtcsnap.testing.contract` (`ProviderContract`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -45,6 +50,7 @@ from rtcsnap.testing.emulator import (
 if TYPE_CHECKING:
     from rtcsnap.testing.s3server import LocalS3Server
     from rtcsnap.testing.seaweed import SeaweedS3Server
+    from rtcsnap.testing.service import SnapshotService, StoragePool
 
 _counter = itertools.count()
 
@@ -134,6 +140,29 @@ def unique_bucket() -> str:
     return new_bucket_name()
 
 
+@pytest.fixture(scope="session")
+def storage_pool() -> Iterator[StoragePool]:
+    from rtcsnap.testing.service import StoragePool
+
+    pool = StoragePool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def make_snapshot_service(storage_pool: StoragePool) -> Iterator[Callable[..., SnapshotService]]:
+    from rtcsnap.testing.service import snapshot_service
+
+    with contextlib.ExitStack() as stack:
+
+        def make(**kwargs: Any) -> SnapshotService:
+            return stack.enter_context(snapshot_service(storage_pool, **kwargs))
+
+        yield make
+
+
 __all__ = [
     "_rtcsnap_emulator_host",
     "emulator",
@@ -149,6 +178,8 @@ __all__ = [
     "local_seaweed",
     "local_tos",
     "make_emulator",
+    "make_snapshot_service",
     "new_bucket_name",
+    "storage_pool",
     "unique_bucket",
 ]

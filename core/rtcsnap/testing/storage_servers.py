@@ -55,6 +55,13 @@ class RunningServer:
         query |= _SPECS[self.kind].options(self, name)
         return f"{self.kind}://{name}?{urlencode(query, safe=':/')}"
 
+    def add_bucket(self, name: str) -> str:
+        """Create another bucket (veImageX: service; COS: `name` must end in its APPID) and return
+        its name, e.g. a fresh one per test on a server shared by the session."""
+        getattr(self.server, _SPECS[self.kind].create)(name)
+        self.buckets.append(name)
+        return name
+
     def describe(self) -> dict[str, Any]:
         """What `rtcsnap emulator storage` prints (secrets included: it is a local test server)."""
         return {
@@ -133,6 +140,8 @@ class _Spec:
     """The default bucket (veImageX: service id; COS: with its APPID)."""
     options: Callable[[RunningServer, str], dict[str, str]] = _no_options
     """Target URL options beyond ``region`` and ``endpoint``."""
+    create: str = "create_bucket"
+    """The server's method that creates a bucket."""
 
 
 def _s3_options(running: RunningServer, bucket: str) -> dict[str, str]:
@@ -147,6 +156,7 @@ _SPECS: dict[str, _Spec] = {
         "cn-north-1",
         "snapsvc001",
         _account,
+        "create_service",
     ),
     "oss": _Spec(
         _ours("rtcsnap.testing.ossserver", "LocalOSSServer"), "oss-cn-hangzhou", "snapshots", _server_options

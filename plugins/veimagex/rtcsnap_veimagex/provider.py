@@ -211,7 +211,7 @@ class VeImageXSession(Session):
             raise self._error(
                 Reason.OTHER, "put", f"veimagex://{self.service_id}/{key}: commit failed: {results}"
             )
-        return ObjectInfo(key, len(content))
+        return ObjectInfo(key, len(content), uri=str(store["StoreUri"]))
 
     def get(self, key: str) -> ObjectStream:
         _, domain = self._service_layout()
