@@ -12,6 +12,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -122,7 +123,7 @@ def _run_task(
 
     ak, sk = "AKLTdemo", secrets.token_urlsafe(24)
     callback_secret = secrets.token_urlsafe(18)
-    ids = {"app_id": req.app_id, "room_id": req.room_id, "task_id": req.task_id}
+    ids: dict[str, Any] = {"app_id": req.app_id, "room_id": req.room_id, "task_id": req.task_id}
     with CallbackRecorder() as recorder:
         emulator = Emulator(EmulatorConfig(keys={ak: sk}), rooms=parse_rooms({"room": ROOM}))
         emulator.attach_engine(
