@@ -118,3 +118,6 @@ def test_serve_refuses_callbacks_without_a_secret_and_bad_storage_kinds() -> Non
     assert r.returncode == 2 and "unknown KIND 'nas'" in r.stderr
     r = run_cli("emulator", "serve", "--port", "0", "--object-key-template", "{AppId}.jpg", env=env)
     assert r.returncode == 2 and "{TimeStamp}" in r.stderr
+    cb = ["--callback-url", "http://127.0.0.1:9/cb", "--callback-secret", "s-1234"]
+    r = run_cli("emulator", "serve", "--port", "0", *cb, "--callback-chaos", "duplicate=2", env=env)
+    assert r.returncode == 2 and "--callback-chaos" in r.stderr and "duplicate" in r.stderr
