@@ -239,3 +239,21 @@ def test_without_a_backup_folder_a_lost_image_is_reported_not_silent(
     assert images(svc) == []  # nothing announced for an image that was not stored
     r = httpx.get(f"{svc.url}{PREFIX}/tasks", timeout=10)
     assert r.status_code == 200 and r.json()["tasks"][0]["dropped"] == 1
+
+
+def test_a_video_publisher_is_decoded_and_looped_into_images(make_snapshot_service, tmp_path: Path) -> None:
+    from tests.emulator.test_sources import COLOURS, FPS, index_of, make_video
+
+    clip = make_video(tmp_path / "clip.mp4")  # one distinct colour per frame at FPS frames/s
+    svc = make_snapshot_service()
+    control(svc, "users/dave/publish", {"stream_type": 0, "source": str(clip)})
+    start(svc, image_config={"format": 1, "interval": 1})
+    svc.advance(0)
+    svc.advance(len(COLOURS) // FPS + 1)  # past the clip's end: it loops
+    assert svc.settle()
+    found = sorted(images(svc), key=lambda i: i["TimeStamp"])
+    objects = stored(svc, "s3")
+    shown = [index_of(decode(objects[i["ObjectKey"]])) for i in found]
+    # frame k·Interval of a loop of len(COLOURS) frames at FPS frames/s
+    assert shown == [(k * FPS) % len(COLOURS) for k in range(len(found))], shown
+    assert decode(objects[found[0]["ObjectKey"]]).format == "PNG"
