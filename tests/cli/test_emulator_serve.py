@@ -61,7 +61,11 @@ def test_serve_port_0_json_rooms_storage_and_callbacks(storage_pool: StoragePool
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**base_env(), "RTCSNAP_EMULATOR_KEYS": "AKLTcli:cli-secret", "RTCSNAP_CALLBACK_SECRET": secret},
+            env={
+                **base_env(),
+                "RTCSNAP_EMULATOR_KEYS": "AKLTcli:cli-secret",
+                "RTCSNAP_CALLBACK_SECRET": secret,
+            },
         )
         try:
             assert proc.stdout is not None
