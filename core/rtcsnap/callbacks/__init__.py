@@ -1,0 +1,1 @@
+"""Receiving RTC callbacks: parse, verify, store durably, index, reconcile (issue 10)."""
