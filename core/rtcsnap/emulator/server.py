@@ -269,10 +269,28 @@ def serve(
     (an access log by default).
     """
     emulator = config if isinstance(config, Emulator) else Emulator(config)
+    serve_app(
+        emulator.app, host, port, access_log=access_log, log_level=log_level, sock=sock, on_ready=on_ready
+    )
+
+
+def serve_app(
+    app: Callable[..., Any],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    access_log: bool = True,
+    log_level: str = "info",
+    sock: socket.socket | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """`serve` for any ASGI 3 app (the callback receiver's CLI uses it too): the same protocol
+    with head deadlines, bind-first socket, ready hook and graceful shutdown. The socket is
+    closed when serving ends; uvicorn's lifespan protocol is off."""
     listener = sock if sock is not None else _bind(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     uv_config = uvicorn.Config(
-        emulator.app,
+        app,
         host=bound_host,
         port=bound_port,
         http=protocol(),
@@ -290,4 +308,4 @@ def serve(
         listener.close()
 
 
-__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "EmulatorServer", "bind", "protocol", "serve"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "EmulatorServer", "bind", "protocol", "serve", "serve_app"]

@@ -163,6 +163,16 @@ def make_snapshot_service(storage_pool: StoragePool) -> Iterator[Callable[..., S
         yield make
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (its SQLAlchemy URL), dropped after the test; skipped when
+    no server answers, failed instead when one is required (see `rtcsnap.testing.postgres`)."""
+    from rtcsnap.testing.postgres import fresh_database
+
+    with fresh_database() as url:
+        yield url
+
+
 __all__ = [
     "_rtcsnap_emulator_host",
     "emulator",
@@ -180,6 +190,7 @@ __all__ = [
     "make_emulator",
     "make_snapshot_service",
     "new_bucket_name",
+    "postgres_url",
     "storage_pool",
     "unique_bucket",
 ]

@@ -53,11 +53,13 @@ class CallbackRecorder:
                     recorder._release.wait()
                     status = 200
                 payload = b"ok" if status == 200 else b"failed"
+                # Recorded before the answer leaves: a sender that saw its 200 (and a test that
+                # waited for the sender) must find the delivery here.
+                recorder._record(Delivery(self.path, dict(self.headers.items()), body, status))
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                recorder._record(Delivery(self.path, dict(self.headers.items()), body, status))
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet
