@@ -41,6 +41,8 @@ def events(svc: SnapshotService) -> list[dict[str, Any]]:
     """Every delivered callback, each checked: signature valid with the service's secret, then
     decoded (`EventData` parsed)."""
     assert svc.callbacks is not None
+    sender = svc.engine.callbacks
+    assert sender is None or sender.stats.failed == 0, sender.stats
     out = []
     for body in svc.callbacks.bodies():
         assert callback_signature.verify(body, svc.callback_secret), body

@@ -1,0 +1,427 @@
+"""The snapshot index: every received callback, deduped by `EventId`, and one row per announced image.
+
+Why it looks like this:
+* The receiver answers 200 only after the event is durably committed, so `store` is one transaction
+  per batch and `GroupCommitter` lets concurrent requests share it (one fsync for many events).
+* Deliveries are at-least-once and several receivers may share one PostgreSQL database, so dedupe is
+  the database's job: a UNIQUE `event_id` and INSERT … ON CONFLICT DO NOTHING, never a read-then-write.
+  Each batch inserts its events in `event_id` order, so two receivers storing overlapping batches
+  take row locks in one order and cannot deadlock.
+* SQLite (the default: one file) runs in WAL mode with ``synchronous=FULL`` (an fsync per commit) and
+  takes the write lock at ``BEGIN IMMEDIATE``, so a second writer waits (busy timeout) instead of
+  failing on a lock upgrade; PostgreSQL keeps its durable defaults (``synchronous_commit=on``).
+* The schema is versioned (Alembic, `rtcsnap.callbacks.migrations`) and upgraded to head on open.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import concurrent.futures
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from rtcsnap import secrets
+from rtcsnap.callbacks import migrations
+from rtcsnap.callbacks.records import Event, SnapshotRecord
+from rtcsnap.errors import ConfigurationError, RtcSnapError, ValidationError
+
+BUSY_TIMEOUT_S = 10.0
+"""How long a SQLite writer waits for another one (a second process on the same file)."""
+MAX_LIMIT = 10_000
+_MIGRATION_LOCK = 0x72746373  # pg_advisory_xact_lock key ("rtcs"): one migrator at a time
+_WRITE = "rtcsnap_write"  # execution option: this connection's transaction will write
+
+RECORD_FIELDS = tuple(f.name for f in fields(SnapshotRecord))
+
+_meta = sa.MetaData()
+events = sa.Table(
+    "events",
+    _meta,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("event_id", sa.String(255), unique=True, nullable=False),
+    sa.Column("event_type", sa.String(255)),
+    sa.Column("app_id", sa.String(255)),
+    sa.Column("business_id", sa.String(255)),
+    sa.Column("event_time", sa.String(64)),
+    sa.Column("version", sa.String(64)),
+    sa.Column("raw", sa.Text),
+    sa.Column("received_at", sa.Float),
+    sa.Column("hook_status", sa.String(16)),
+)
+"""The head schema as the queries see it (the migrations own the DDL)."""
+snapshots = sa.Table(
+    "snapshots",
+    _meta,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("event_id", sa.String(255)),
+    sa.Column("app_id", sa.String(255)),
+    sa.Column("business_id", sa.String(255)),
+    sa.Column("room_id", sa.String(255)),
+    sa.Column("task_id", sa.String(255)),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("stream_type", sa.Integer),
+    sa.Column("stream_index", sa.Integer),
+    sa.Column("bucket", sa.String(255)),
+    sa.Column("veimagex_service_id", sa.String(255)),
+    sa.Column("object_key", sa.Text),
+    sa.Column("veimagex_uri", sa.Text),
+    sa.Column("format", sa.Integer),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("timestamp_ms", sa.BigInteger),
+    sa.Column("received_at", sa.Float),
+)
+EVENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "app_id",
+    "event_time",
+    "version",
+    "business_id",
+    "raw",
+    "received_at",
+    "hook_status",
+)
+
+
+class SnapshotIndexError(RtcSnapError):
+    """The index could not be opened or written; a failed write stored nothing of its batch."""
+
+
+@dataclass(frozen=True)
+class SnapshotPage:
+    """One page of `SnapshotIndex.snapshots`; pass `next` as `after` for the following page (None: last)."""
+
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+def database_url(url: str) -> str:
+    """An SQLAlchemy URL for `url`: a URL as given, a bare path as a SQLite file."""
+    if "://" in url:
+        return url
+    if not url.strip():
+        raise ConfigurationError("index: a database URL or a SQLite file path is required")
+    return f"sqlite:///{Path(url).expanduser().absolute()}"
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database in (None, "", ":memory:"):
+        raise ConfigurationError("index: an in-memory SQLite database is not durable; give a file path")
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi: Any, _record: Any) -> None:
+        dbapi.isolation_level = None  # we issue BEGIN ourselves (below), the driver must not
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            f"busy_timeout={int(BUSY_TIMEOUT_S * 1000)}",
+            "foreign_keys=ON",
+        ):
+            dbapi.execute(f"PRAGMA {pragma}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _engine(url_text: str) -> Engine:
+    try:
+        url = sa.make_url(database_url(url_text))
+    except sa.exc.ArgumentError:
+        raise ConfigurationError(
+            "index: not a database URL (sqlite:///PATH, postgresql+psycopg://…) or a file path"
+        ) from None
+    secrets.register(url.password if isinstance(url.password, str) else None)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if url.get_backend_name() == "postgresql":
+        return sa.create_engine(url)
+    raise ConfigurationError(f"index: unsupported database {url.get_backend_name()!r} (sqlite or postgresql)")
+
+
+def _cursor(row: Any) -> str:
+    return base64.urlsafe_b64encode(f"{row.timestamp_ms}:{row.id}".encode()).decode().rstrip("=")
+
+
+def _uncursor(text: str) -> tuple[int, int]:
+    try:
+        ts, _, row_id = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition(":")
+        return int(ts), int(row_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("must be a cursor from a previous page's `next`", path="after") from None
+
+
+class SnapshotIndex:
+    """Events and snapshot records in SQLite (a file path or ``sqlite:///PATH``) or PostgreSQL
+    (``postgresql+psycopg://…``). Thread-safe: share one per process."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = _engine(url)
+        self._closed = False
+        try:
+            with self._write() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                migrations.upgrade(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise SnapshotIndexError(
+                f"index: cannot open {self.url} ({type(exc).__name__}: {_reason(exc)})"
+            ) from None
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"SnapshotIndex({self.url!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        if self._closed:
+            raise SnapshotIndexError("index: closed")
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._closed:
+            raise SnapshotIndexError("index: closed")
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def store(
+        self, batch: Sequence[tuple[Event, Sequence[SnapshotRecord]]], received_at: float
+    ) -> list[bool]:
+        """Store `batch` in ONE transaction; per item True = a new `EventId` (stored now), False = a
+        duplicate (stored before, by anyone, or earlier in this batch). Raises `SnapshotIndexError` when the
+        transaction failed: then nothing of the batch is stored."""
+        first: dict[str, int] = {}
+        for n, (event, records) in enumerate(batch):
+            first.setdefault(event.event_id, n)
+            for record in records:
+                if record.event_id != event.event_id:
+                    raise ValueError(
+                        f"batch[{n}]: a snapshot record of event {record.event_id!r} under {event.event_id!r}"
+                    )
+        if not first:
+            return []
+        rows = [
+            {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "app_id": e.app_id,
+                "business_id": e.business_id,
+                "event_time": e.event_time,
+                "version": e.version,
+                "raw": e.raw,
+                "received_at": received_at,
+            }
+            for e in sorted((batch[n][0] for n in first.values()), key=lambda e: e.event_id)
+        ]
+        try:
+            with self._write() as conn:
+                insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                stmt = insert(events).on_conflict_do_nothing(index_elements=["event_id"])
+                new = {r[0] for r in conn.execute(stmt.returning(events.c.event_id), rows)}
+                shots = [
+                    {**asdict(r), "received_at": received_at}
+                    for event_id in sorted(new)
+                    for r in batch[first[event_id]][1]
+                ]
+                if shots:
+                    conn.execute(snapshots.insert(), shots)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SnapshotIndexError(
+                f"index: write failed, nothing of this batch was stored ({type(exc).__name__}: {_reason(exc)})"
+            ) from exc
+        return [first[e.event_id] == n and e.event_id in new for n, (e, _) in enumerate(batch)]
+
+    def snapshots(
+        self,
+        *,
+        app_id: str | None = None,
+        business_id: str | None = None,
+        room_id: str | None = None,
+        task_id: str | None = None,
+        user_id: str | None = None,
+        stream_type: int | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int = 1000,
+        after: str | None = None,
+    ) -> SnapshotPage:
+        """Snapshot records matching every given filter, ordered by (timestamp_ms, id); the time range
+        is half-open, ``since_ms <= timestamp_ms < until_ms``. Keyset-paginated: `after` is a page's
+        `next`, so rows stored meanwhile never shift or repeat a page."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"must be an integer in [1, {MAX_LIMIT}]", path="limit")
+        c = snapshots.c
+        query = sa.select(snapshots)
+        for column, value in (
+            (c.app_id, app_id),
+            (c.business_id, business_id),
+            (c.room_id, room_id),
+            (c.task_id, task_id),
+            (c.user_id, user_id),
+            (c.stream_type, stream_type),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since_ms is not None:
+            query = query.where(c.timestamp_ms >= since_ms)
+        if until_ms is not None:
+            query = query.where(c.timestamp_ms < until_ms)
+        if after is not None:
+            ts, row_id = _uncursor(after)
+            query = query.where(sa.or_(c.timestamp_ms > ts, sa.and_(c.timestamp_ms == ts, c.id > row_id)))
+        query = query.order_by(c.timestamp_ms, c.id).limit(limit + 1)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [{name: getattr(row, name) for name in (*RECORD_FIELDS, "received_at")} for row in rows]
+        return SnapshotPage(items, _cursor(rows[-1]) if more else None)
+
+    def event(self, event_id: str) -> dict[str, Any] | None:
+        """The stored event (its raw body included), or None."""
+        query = sa.select(*(events.c[name] for name in EVENT_COLUMNS)).where(events.c.event_id == event_id)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def count(self) -> tuple[int, int]:
+        """(events, snapshots) stored."""
+        with self._read() as conn:
+            n_events = conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+            n_shots = conn.execute(sa.select(sa.func.count()).select_from(snapshots)).scalar_one()
+        return int(n_events), int(n_shots)
+
+    def close(self) -> None:
+        """Release every connection; later calls raise `SnapshotIndexError`."""
+        self._closed = True
+        self._engine.dispose()
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's first line, without the SQL and parameters SQLAlchemy appends (raw bodies)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return secrets.redact(text[0] if text else type(exc).__name__)
+
+
+_Item = tuple[Event, tuple[SnapshotRecord, ...], concurrent.futures.Future[bool]]
+
+
+class GroupCommitter:
+    """Durable group commit: concurrent submitters share one transaction and one fsync.
+
+    One writer thread takes everything queued (up to `max_batch`) into each transaction, so while a
+    commit runs the next batch accumulates: under load, batches grow and commits per event shrink.
+    A future resolves only after the commit holding its event returned; a failed commit fails every
+    future of its batch (the caller answers 5xx and the sender retries), so an event that is not
+    stored is never reported stored.
+    """
+
+    def __init__(
+        self, index: SnapshotIndex, *, max_batch: int = 1000, clock: Callable[[], float] = time.time
+    ) -> None:
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            raise ValidationError("must be a positive integer", path="max_batch")
+        self._index = index
+        self._max_batch = max_batch
+        self._clock = clock
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.commits = 0
+        """Transactions committed so far (each covers one or more submits)."""
+        self._thread = threading.Thread(target=self._run, name="rtcsnap-group-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, event: Event, records: Sequence[SnapshotRecord]) -> concurrent.futures.Future[bool]:
+        """Queue `event` for the next commit; the future says True (new) or False (a duplicate)."""
+        future: concurrent.futures.Future[bool] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise SnapshotIndexError("group committer: closed")
+            self._queue.put((event, tuple(records), future))
+        return future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Commit everything submitted so far, then stop the writer."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(None)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise SnapshotIndexError(f"group committer: still draining after {timeout} s")
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._commit(batch)
+                    return
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        live = [item for item in batch if item[2].set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            results = self._index.store([(e, r) for e, r, _ in live], self._clock())
+        except Exception as exc:
+            for _, _, future in live:
+                future.set_exception(exc)
+            return
+        self.commits += 1
+        for (_, _, future), new in zip(live, results, strict=True):
+            future.set_result(new)
+
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "MAX_LIMIT",
+    "RECORD_FIELDS",
+    "GroupCommitter",
+    "SnapshotIndex",
+    "SnapshotIndexError",
+    "SnapshotPage",
+    "database_url",
+]

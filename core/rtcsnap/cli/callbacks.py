@@ -1,0 +1,106 @@
+"""`rtcsnap callbacks serve`: the callback receiver on its own, for users without a web service.
+
+Serving reuses the emulator's uvicorn setup (`serve_app`: bind first, head deadlines, a ready
+hook), so a script can wait for the one ``--json`` ready line and post at once. On SIGINT or
+SIGTERM uvicorn stops accepting and lets requests in flight finish (each waits for its commit),
+then the committer drains and the index closes: exit 0, nothing acknowledged left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from rtcsnap import secrets
+from rtcsnap.cli.app import app
+from rtcsnap.errors import ConfigurationError
+
+SECRET_ENV = "RTCSNAP_CALLBACK_SECRET"
+
+
+@app.group("callbacks")
+def callbacks_group() -> None:
+    """Receive RTC's signed callbacks into a snapshot index."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@callbacks_group.command("serve")
+@click.option(
+    "--db", "db", required=True, help="Index URL (sqlite:///x.db, postgresql+psycopg://…) or a path."
+)
+@click.option("--secret", help=f"The callback secret (prefer {SECRET_ENV}).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
+@click.option(
+    "--path", "path", default="/", show_default=True, help="Where RTC posts; metrics at PATH/metrics."
+)
+@click.option(
+    "--freshness",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Seconds EventTime may be away from now (0: no replay check).",
+)
+@click.option("--json", "as_json", is_flag=True, help='One ready line {"endpoint": URL, "pid": N} on stdout.')
+@click.option("--quiet", is_flag=True, help="No access log.")
+def serve_cmd(
+    db: str, secret: str | None, host: str, port: int, path: str, freshness: float, as_json: bool, quiet: bool
+) -> None:
+    """Verify, dedupe and durably store callbacks until SIGINT/SIGTERM.
+
+    Answers 200 only once an event is committed. The endpoint in the ready line is the URL to
+    configure in the RTC console (host, port and --path)."""
+    from rtcsnap.callbacks.index import database_url
+    from rtcsnap.callbacks.receiver import Receiver
+    from rtcsnap.emulator.server import bind, serve_app
+
+    secret = secret or os.environ.get(SECRET_ENV)
+    if not secret:
+        raise click.UsageError(f"no callback secret: pass --secret or set {SECRET_ENV}")
+    secrets.register(secret)
+    if not path.startswith("/"):
+        raise click.UsageError(f"--path {path!r}: must start with '/'")
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
+        ) from None
+    try:  # a bare path is a SQLite file; errors name the database with its password hidden
+        receiver = Receiver(database_url(db), secret, path=path, freshness=freshness or None)
+    except BaseException:
+        sock.close()
+        raise
+    shown_host = f"[{host}]" if ":" in host else host
+    endpoint = f"http://{shown_host}:{sock.getsockname()[1]}{path}"
+
+    def ready() -> None:
+        window = f"{freshness:g} s" if freshness else "off"
+        print(
+            f"rtcsnap callbacks receiver on {endpoint} (index {receiver.index.url}; replay window {window}; "
+            f"metrics at {receiver.metrics_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+        if as_json:
+            print(json.dumps({"endpoint": endpoint, "pid": os.getpid()}), flush=True)
+
+    # uvicorn restores this handler after its graceful shutdown and re-raises the signal: make
+    # SIGTERM end like Ctrl+C (serve_app swallows it) instead of killing us before the drain.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve_app(receiver, sock=sock, access_log=not quiet, on_ready=ready)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        receiver.close()
+
+
+__all__ = ["SECRET_ENV", "callbacks_group", "serve_cmd"]
