@@ -8,17 +8,15 @@ then the committer drains and the index closes: exit 0, nothing acknowledged lef
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sys
 from types import FrameType
 
 import click
 
 from rtcsnap import secrets
 from rtcsnap.cli.app import app
-from rtcsnap.errors import ConfigurationError
+from rtcsnap.cli.serving import announcer, endpoint_of, listen
 
 SECRET_ENV = "RTCSNAP_CALLBACK_SECRET"
 
@@ -60,7 +58,7 @@ def serve_cmd(
     configure in the RTC console (host, port and --path)."""
     from rtcsnap.callbacks.index import database_url
     from rtcsnap.callbacks.receiver import Receiver
-    from rtcsnap.emulator.server import bind, serve_app
+    from rtcsnap.emulator.server import serve_app
 
     secret = secret or os.environ.get(SECRET_ENV)
     if not secret:
@@ -68,30 +66,22 @@ def serve_cmd(
     secrets.register(secret)
     if not path.startswith("/"):
         raise click.UsageError(f"--path {path!r}: must start with '/'")
-    try:
-        sock = bind(host, port)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
-        ) from None
+    sock = listen(host, port)
     try:  # a bare path is a SQLite file; errors name the database with its password hidden
         receiver = Receiver(database_url(db), secret, path=path, freshness=freshness or None)
     except BaseException:
         sock.close()
         raise
-    shown_host = f"[{host}]" if ":" in host else host
-    endpoint = f"http://{shown_host}:{sock.getsockname()[1]}{path}"
-
-    def ready() -> None:
-        window = f"{freshness:g} s" if freshness else "off"
-        print(
-            f"rtcsnap callbacks receiver on {endpoint} (index {receiver.index.url}; replay window {window}; "
-            f"metrics at {receiver.metrics_path})",
-            file=sys.stderr,
-            flush=True,
-        )
-        if as_json:
-            print(json.dumps({"endpoint": endpoint, "pid": os.getpid()}), flush=True)
+    endpoint = endpoint_of(sock, host, path)
+    window = f"{freshness:g} s" if freshness else "off"
+    ready = announcer(
+        endpoint,
+        lambda: (
+            f"rtcsnap callbacks receiver on {endpoint} (index {receiver.index.url}; replay window "
+            f"{window}; metrics at {receiver.metrics_path})"
+        ),
+        as_json,
+    )
 
     # uvicorn restores this handler after its graceful shutdown and re-raises the signal: make
     # SIGTERM end like Ctrl+C (serve_app swallows it) instead of killing us before the drain.

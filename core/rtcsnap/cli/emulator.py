@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from rtcsnap.cli.app import app
+from rtcsnap.cli.serving import announcer, endpoint_of, listen
 from rtcsnap.emulator.object_keys import DEFAULT_TEMPLATE
 from rtcsnap.errors import ConfigurationError
 
@@ -114,7 +114,7 @@ def serve_cmd(
     """Serve the emulator (OpenAPI, snapshot engine, control API) until Ctrl+C.
 
     Keys also from RTCSNAP_EMULATOR_KEYS or VOLC_ACCESSKEY/VOLC_SECRETKEY."""
-    from rtcsnap.emulator import Emulator, EmulatorConfig, bind, serve
+    from rtcsnap.emulator import Emulator, EmulatorConfig, serve
     from rtcsnap.emulator.engine import EngineConfig
     from rtcsnap.emulator.object_keys import KeyTemplate
     from rtcsnap.emulator.rooms import load_rooms
@@ -130,29 +130,20 @@ def serve_cmd(
         )
     engine_config = EngineConfig(KeyTemplate(object_key_template), backup_dir=backup_dir, workers=workers)
     callbacks = _callback_sender(callback_url, callback_secret, callback_chaos)
-    try:
-        sock = bind(host, port)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
-        ) from None
+    sock = listen(host, port)
     emulator = Emulator(
         EmulatorConfig(keys=keys, region=region, legacy_200_errors=legacy_200_errors), rooms=rooms
     )
     emulator.attach_engine(Uploader(routing), callbacks=callbacks, config=engine_config)
-    real_port = sock.getsockname()[1]
-    shown_host = f"[{host}]" if ":" in host else host
-    endpoint = f"http://{shown_host}:{real_port}"
-
-    def ready() -> None:
-        print(
+    endpoint = endpoint_of(sock, host)
+    ready = announcer(
+        endpoint,
+        lambda: (
             f"rtcsnap emulator on {endpoint} (region {region}; keys: {', '.join(keys)}; "
-            f"rooms: {len(rooms)}; callbacks: {callback_url or 'off'})",
-            file=sys.stderr,
-            flush=True,
-        )
-        if as_json:
-            print(json.dumps({"endpoint": endpoint, "pid": os.getpid()}), flush=True)
+            f"rooms: {len(rooms)}; callbacks: {callback_url or 'off'})"
+        ),
+        as_json,
+    )
 
     try:
         serve(emulator, sock=sock, access_log=not quiet, on_ready=ready)
@@ -214,7 +205,6 @@ def storage_cmd(
     Once ready it prints one JSON line on stdout: endpoint, buckets, the admin, write-only and
     read-only keys, and the rtcsnap target URL of the first bucket. It is a test server: the
     line holds its secrets on purpose."""
-    import json
     import signal
     import threading
 
