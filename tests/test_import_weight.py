@@ -1,5 +1,6 @@
-"""The emulator's dependencies (the `rtcsnap[emulator]` extra) stay out of everything else:
-`import rtcsnap`, the client, the storage services and the CLI's startup load none of them."""
+"""The emulator's and the receiver's dependencies (the `rtcsnap[emulator]` and
+`rtcsnap[callbacks]` extras) stay out of everything else: `import rtcsnap`, the client, the storage
+services and the CLI's startup load none of them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("starlette", "uvicorn", "PIL", "av")
+HEAVY = ("starlette", "uvicorn", "PIL", "av", "sqlalchemy", "alembic", "psycopg")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -21,7 +22,8 @@ def test_library_and_cli_do_not_load_the_emulator_extra() -> None:
     assert (
         loaded_after(
             "import rtcsnap\nfrom rtcsnap import SnapshotClient, StorageTarget\nimport rtcsnap.storage\n"
-            "from rtcsnap.cli import emulator, emulator_room, provider, snapshot, storage\n"
+            "from rtcsnap.cli import callbacks, emulator, emulator_room, provider, snapshot, snapshots, snapshots_task, storage\n"
+            "import rtcsnap.callbacks.records\n"
             "import rtcsnap.emulator.object_keys"
         )
         == []
@@ -30,3 +32,7 @@ def test_library_and_cli_do_not_load_the_emulator_extra() -> None:
 
 def test_the_emulator_does_load_them() -> None:  # the probe above can see a loaded module
     assert set(loaded_after("from rtcsnap.emulator import Emulator")) >= {"starlette", "PIL"}
+
+
+def test_the_index_does_load_sqlalchemy() -> None:
+    assert "sqlalchemy" in loaded_after("import rtcsnap.callbacks.index")

@@ -17,13 +17,18 @@ _LAZY = {
     "SnapshotIndex": "rtcsnap.callbacks.index",
     "GroupCommitter": "rtcsnap.callbacks.index",
     "SnapshotIndexError": "rtcsnap.callbacks.index",
+    "HookRunner": "rtcsnap.callbacks.hooks",
+    "Manifest": "rtcsnap.callbacks.manifest",
+    "manifest": "rtcsnap.callbacks.manifest",
     "Event": "rtcsnap.callbacks.records",
     "SnapshotRecord": "rtcsnap.callbacks.records",
     "BadEnvelope": "rtcsnap.callbacks.records",
 }
 
 if TYPE_CHECKING:
+    from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.index import GroupCommitter, SnapshotIndex, SnapshotIndexError
+    from rtcsnap.callbacks.manifest import Manifest, manifest
     from rtcsnap.callbacks.receiver import Receiver, app
     from rtcsnap.callbacks.records import BadEnvelope, Event, SnapshotRecord
 
@@ -33,9 +38,12 @@ __all__ = [
     "BadEnvelope",
     "Event",
     "GroupCommitter",
+    "HookRunner",
+    "Manifest",
     "Receiver",
     "SnapshotIndex",
     "SnapshotIndexError",
     "SnapshotRecord",
     "app",
+    "manifest",
 ]

@@ -83,6 +83,18 @@ snapshots = sa.Table(
     sa.Column("timestamp_ms", sa.BigInteger),
     sa.Column("received_at", sa.Float),
 )
+hook_failures = sa.Table(
+    "hook_failures",
+    _meta,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("event_id", sa.String(255)),
+    sa.Column("hook", sa.String(255)),
+    sa.Column("error", sa.Text),
+    sa.Column("attempts", sa.Integer),
+    sa.Column("last_at", sa.Float),
+)
+HOOK_STATUSES = ("pending", "done", "failed")
+"""`events.hook_status`: hooks not run yet (or not queued), all succeeded, at least one failed."""
 EVENT_COLUMNS = (
     "event_id",
     "event_type",
@@ -315,6 +327,100 @@ class SnapshotIndex:
             row = conn.execute(query).first()
         return None if row is None else dict(row._mapping)
 
+    # ------------------------------------------------------------------ hooks (callbacks/hooks.py)
+
+    def set_hook_status(self, event_ids: Sequence[str], status: str) -> None:
+        """Set `hook_status` of every event in `event_ids` (one transaction; unknown ids are ignored)."""
+        if status not in HOOK_STATUSES:
+            raise ValidationError(f"must be one of {', '.join(HOOK_STATUSES)}", path="hook_status")
+        ids = sorted(set(event_ids))  # one lock order, as in `store`
+        if not ids:
+            return
+        with self._write() as conn:
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                chunk = ids[start : start + 500]
+                conn.execute(events.update().where(events.c.event_id.in_(chunk)).values(hook_status=status))
+
+    def record_hook_failure(self, event_id: str, hook: str, error: str, at: float) -> int:
+        """Note that `hook` failed on `event_id`: a new row (attempts 1) or the existing row updated
+        (attempts + 1, the latest error and time). Returns the attempts so far. `error` is redacted."""
+        line = secrets.redact(" ".join(error.split()))[:1000]
+        c = hook_failures.c
+        with self._write() as conn:
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            stmt = insert(hook_failures).values(
+                event_id=event_id, hook=hook, error=line, attempts=1, last_at=at
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["event_id", "hook"],
+                set_={"error": line, "attempts": c.attempts + 1, "last_at": at},
+            )
+            conn.execute(stmt)
+            attempts = conn.execute(
+                sa.select(c.attempts).where(c.event_id == event_id, c.hook == hook)
+            ).scalar_one()
+        return int(attempts)
+
+    def clear_hook_failure(self, event_id: str, hook: str) -> bool:
+        """Forget `hook`'s failure on `event_id` (it succeeded since); True if there was one."""
+        c = hook_failures.c
+        with self._write() as conn:
+            result = conn.execute(hook_failures.delete().where(c.event_id == event_id, c.hook == hook))
+        return bool(result.rowcount)
+
+    def hook_failures(self, event_id: str | None = None) -> list[dict[str, Any]]:
+        """Recorded hook failures (of one event, or all), by event then hook: dicts of event_id, hook,
+        error, attempts, last_at."""
+        c = hook_failures.c
+        query = sa.select(c.event_id, c.hook, c.error, c.attempts, c.last_at).order_by(c.event_id, c.hook)
+        if event_id is not None:
+            query = query.where(c.event_id == event_id)
+        with self._read() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def hook_backlog(
+        self,
+        limit: int,
+        *,
+        app_id: str | None = None,
+        task_id: str | None = None,
+        after: int | None = None,
+    ) -> list[tuple[dict[str, Any], list[SnapshotRecord]]]:
+        """Up to `limit` events whose hooks are 'pending' or 'failed' (optionally of one app, or having
+        snapshots of one task), oldest first, each with its snapshot records. The event dict has id,
+        event_id, event_type, app_id, received_at, hook_status and failed_hooks (names with a failure
+        row). Keyset-paginated by `id`: pass the last dict's ``id`` as `after` for the next page, so
+        events that keep failing are not returned again."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"must be an integer in [1, {MAX_LIMIT}]", path="limit")
+        e, s = events.c, snapshots.c
+        query = sa.select(e.id, e.event_id, e.event_type, e.app_id, e.received_at, e.hook_status).where(
+            e.hook_status.in_(("pending", "failed"))
+        )
+        if app_id is not None:
+            query = query.where(e.app_id == app_id)
+        if task_id is not None:
+            query = query.where(sa.exists().where(s.event_id == e.event_id, s.task_id == task_id))
+        if after is not None:
+            query = query.where(e.id > after)
+        query = query.order_by(e.id).limit(limit)
+        with self._read() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(query)]
+            ids = [row["event_id"] for row in rows]
+            records: dict[str, list[SnapshotRecord]] = {i: [] for i in ids}
+            failed: dict[str, list[str]] = {i: [] for i in ids}
+            if ids:
+                shots = (
+                    sa.select(*(s[name] for name in RECORD_FIELDS)).where(s.event_id.in_(ids)).order_by(s.id)
+                )
+                for row in conn.execute(shots):
+                    records[row.event_id].append(SnapshotRecord(**row._mapping))
+                f = hook_failures.c
+                names = sa.select(f.event_id, f.hook).where(f.event_id.in_(ids)).order_by(f.hook)
+                for row in conn.execute(names):
+                    failed[row.event_id].append(row.hook)
+        return [({**row, "failed_hooks": failed[row["event_id"]]}, records[row["event_id"]]) for row in rows]
+
     def count(self) -> tuple[int, int]:
         """(events, snapshots) stored."""
         with self._read() as conn:
@@ -417,6 +523,7 @@ class GroupCommitter:
 
 __all__ = [
     "BUSY_TIMEOUT_S",
+    "HOOK_STATUSES",
     "MAX_LIMIT",
     "RECORD_FIELDS",
     "GroupCommitter",

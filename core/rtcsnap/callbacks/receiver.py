@@ -45,6 +45,7 @@ from rtcsnap.emulator.envelope import ApiError
 from rtcsnap.protocol.callback_signature import verify
 
 if TYPE_CHECKING:
+    from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.index import GroupCommitter, SnapshotIndex
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class Receiver:
     `index` is an open `SnapshotIndex` (the caller closes it) or a URL (opened here, closed by
     `close`). `freshness` is the accepted distance in seconds between an event's EventTime and
     `clock()`, either way (None: no check; RTC retries within seconds, so minutes are plenty).
+    `hooks` gets each new event's records after its commit (`HookRunner.submit` never blocks, and
+    its failures never change the answer); the caller closes it.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class Receiver:
         clock: Clock = time.time,
         body_timeout: float = 5.0,
         commit_timeout: float = COMMIT_TIMEOUT,
+        hooks: HookRunner | None = None,
     ) -> None:
         if not isinstance(secret, str) or not secret:
             raise ValueError("receiver secret: must be a non-empty string")
@@ -118,6 +122,7 @@ class Receiver:
         self._body_timeout = float(body_timeout)
         self._commit_timeout = float(commit_timeout)
         self.metrics: dict[str, int] = dict.fromkeys(METRICS, 0)
+        self.hooks = hooks
         self._closed = False
 
     def __repr__(self) -> str:
@@ -241,6 +246,11 @@ class Receiver:
         except Exception as exc:
             log.warning("callback %s not committed: %s", event.event_id, secrets.redact(repr(exc)))
             raise _Refusal(503, "unavailable", "the event could not be stored; retry", "failed") from None
+        if is_new and self.hooks is not None:
+            try:  # the event is durable: nothing the hooks do may turn its 200 into an error
+                self.hooks.submit(event.event_id, records)
+            except Exception as exc:
+                log.warning("callback %s: hooks not queued: %s", event.event_id, secrets.redact(repr(exc)))
         return not is_new
 
 

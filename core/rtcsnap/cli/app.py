@@ -57,7 +57,16 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and exits with its code."""
-    from rtcsnap.cli import callbacks, emulator, emulator_room, provider, snapshot, storage  # noqa: F401  (registers commands)
+    from rtcsnap.cli import (  # noqa: F401  (registers commands)
+        callbacks,
+        emulator,
+        emulator_room,
+        provider,
+        snapshot,
+        snapshots,
+        snapshots_task,
+        storage,
+    )
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

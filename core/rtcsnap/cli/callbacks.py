@@ -4,6 +4,8 @@ Serving reuses the emulator's uvicorn setup (`serve_app`: bind first, head deadl
 hook), so a script can wait for the one ``--json`` ready line and post at once. On SIGINT or
 SIGTERM uvicorn stops accepting and lets requests in flight finish (each waits for its commit),
 then the committer drains and the index closes: exit 0, nothing acknowledged left behind.
+Installed plugins implementing `rtcsnap_snapshot_received` run on each new snapshot (a
+`HookRunner`, off the request path); what they leave failed or pending, `snapshots replay-hooks` retries.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from types import FrameType
 import click
 
 from rtcsnap import secrets
-from rtcsnap.cli.app import app
+from rtcsnap.cli.app import app, manager
 from rtcsnap.cli.serving import announcer, endpoint_of, listen
 
 SECRET_ENV = "RTCSNAP_CALLBACK_SECRET"
@@ -56,7 +58,8 @@ def serve_cmd(
 
     Answers 200 only once an event is committed. The endpoint in the ready line is the URL to
     configure in the RTC console (host, port and --path)."""
-    from rtcsnap.callbacks.index import database_url
+    from rtcsnap.callbacks.hooks import HookRunner
+    from rtcsnap.callbacks.index import SnapshotIndex, database_url
     from rtcsnap.callbacks.receiver import Receiver
     from rtcsnap.emulator.server import serve_app
 
@@ -68,9 +71,19 @@ def serve_cmd(
         raise click.UsageError(f"--path {path!r}: must start with '/'")
     sock = listen(host, port)
     try:  # a bare path is a SQLite file; errors name the database with its password hidden
-        receiver = Receiver(database_url(db), secret, path=path, freshness=freshness or None)
+        index = SnapshotIndex(database_url(db))
     except BaseException:
         sock.close()
+        raise
+    hooks: HookRunner | None = None
+    try:
+        hooks = HookRunner(index, manager().plugin_manager())
+        receiver = Receiver(index, secret, path=path, freshness=freshness or None, hooks=hooks)
+    except BaseException:
+        sock.close()
+        if hooks is not None:
+            hooks.close()
+        index.close()
         raise
     endpoint = endpoint_of(sock, host, path)
     window = f"{freshness:g} s" if freshness else "off"
@@ -90,7 +103,11 @@ def serve_cmd(
         serve_app(receiver, sock=sock, access_log=not quiet, on_ready=ready)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        receiver.close()
+        try:
+            receiver.close()  # commits drain first: their events reach the hooks' queues
+            hooks.close()
+        finally:
+            index.close()
 
 
 __all__ = ["SECRET_ENV", "callbacks_group", "serve_cmd"]

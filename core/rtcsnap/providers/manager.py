@@ -264,6 +264,12 @@ class ProviderManager:
         self._load_pending()
         return self._errors
 
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The pluggy manager with every (allowed) plugin loaded, for hooks other than providers'
+        (`rtcsnap_snapshot_received`: `rtcsnap.callbacks.hooks.HookRunner` calls its implementations)."""
+        self._load_pending()
+        return self.pm
+
     def entries(self) -> list[ProviderEntry]:
         self._load_pending()
         return sorted(self._providers.values(), key=lambda e: e.provider.name)

@@ -24,10 +24,11 @@ _LAZY = {
     "download": "rtcsnap.storage.transfer",
     "upload": "rtcsnap.storage.transfer",
     "map_key": "rtcsnap.storage.destination",
+    "map_path": "rtcsnap.storage.destination",
 }
 
 if TYPE_CHECKING:
-    from rtcsnap.storage.destination import map_key
+    from rtcsnap.storage.destination import map_key, map_path
     from rtcsnap.storage.transfer import DownloadReport, FailedItem, ProgressEvent, download, upload
 
 
@@ -59,6 +60,7 @@ __all__ = [
     "download",
     "iter_objects",
     "map_key",
+    "map_path",
     "open_session",
     "resolve",
     "upload",

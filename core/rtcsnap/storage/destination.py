@@ -52,8 +52,8 @@ class LocalName:
         return "/".join(self.parts)
 
 
-def _unmappable(key: str, why: str) -> StorageError:
-    return StorageError(Reason.UNMAPPABLE_KEY, f"{key!r}: {why}", operation="download")
+def _unmappable(shown: str, why: str) -> StorageError:
+    return StorageError(Reason.UNMAPPABLE_KEY, f"{shown}: {why}", operation="download")
 
 
 def map_key(key: str, prefix: str = "") -> LocalName:
@@ -65,23 +65,34 @@ def map_key(key: str, prefix: str = "") -> LocalName:
             rel = rest
         elif rest.startswith("/"):
             rel = rest[1:]
+    return _local_name(repr(key), rel)
+
+
+def map_path(key: str, rel: str) -> LocalName:
+    """The local name a caller chose for `key` (a relative POSIX path, e.g. a task download's
+    ``USER/STREAMTYPE/TIMESTAMP.EXT``), held to the same rules as a mapped key, so a chosen path can
+    no more leave DEST or enter the reserved folder than a key can."""
+    return _local_name(f"{key!r} (as {rel!r})", rel)
+
+
+def _local_name(shown: str, rel: str) -> LocalName:
     segments = rel.split("/")
     parts = tuple(s for s in segments if s)
     if not parts:
-        raise _unmappable(key, "maps to no file name")
+        raise _unmappable(shown, "maps to no file name")
     for seg in parts:
         if seg in (".", ".."):
-            raise _unmappable(key, f"has a {seg!r} path segment")
+            raise _unmappable(shown, f"has a {seg!r} path segment")
         if "\x00" in seg:
-            raise _unmappable(key, "contains a NUL character")
+            raise _unmappable(shown, "contains a NUL character")
         try:
             size = len(os.fsencode(seg))
         except UnicodeError:
-            raise _unmappable(key, "is not encodable as a file name") from None
+            raise _unmappable(shown, "is not encodable as a file name") from None
         if size > NAME_MAX:
-            raise _unmappable(key, f"has a {size}-byte segment; file names are limited to {NAME_MAX} bytes")
+            raise _unmappable(shown, f"has a {size}-byte segment; file names are limited to {NAME_MAX} bytes")
     if parts[0] == RESERVED:
-        raise _unmappable(key, f"maps into {RESERVED}/, which rtcsnap reserves for its own state")
+        raise _unmappable(shown, f"maps into {RESERVED}/, which rtcsnap reserves for its own state")
     return LocalName(parts, canonical=len(parts) == len(segments))
 
 
@@ -347,4 +358,5 @@ __all__ = [
     "LocalName",
     "TempFile",
     "map_key",
+    "map_path",
 ]

@@ -28,7 +28,7 @@ from rtcsnap.errors import ChecksumMismatchError, Reason, StorageError
 from rtcsnap.providers.contract import Body, Checksum, ObjectInfo, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage.destination import Claims, Destination, LocalName, map_key
+from rtcsnap.storage.destination import Claims, Destination, LocalName, map_key, map_path
 from rtcsnap.storage.journal import Entry
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
@@ -285,6 +285,7 @@ def download(
     dest: str | os.PathLike[str],
     *,
     keys: Iterable[str] | None = None,
+    objects: Iterable[tuple[str, str]] | None = None,
     prefix: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
     retry: RetryPolicy | None = None,
@@ -294,10 +295,15 @@ def download(
 ) -> DownloadReport:
     """Download `keys` (full object keys), or everything under the target prefix + `prefix`, into `dest`.
 
+    `objects` instead names exactly which objects go where: ``(full key, relative path)`` pairs,
+    e.g. a task's images as ``USER/STREAMTYPE/TIMESTAMP.EXT`` (no listing is made, so a key absent
+    from storage fails as ``not_found``; paths obey the rules of `map_key` and claim like keys).
     Raises `LocalPathError` before any request when `dest` cannot be created or written.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if objects is not None and (keys is not None or prefix):
+        raise ValueError("download: objects= names every object and path; it excludes keys= and prefix=")
     provider, t = resolve(target, manager)
     policy = retry or RetryPolicy()
     report = DownloadReport()
@@ -325,15 +331,20 @@ def download(
     with Destination(dest) as local:
         pool = _SessionPool(provider, t)
 
-        def items() -> Iterator[tuple[str, ObjectInfo | None]]:
+        def items() -> Iterator[tuple[str, ObjectInfo | None, str | None]]:
+            """(key, listed info or None for a named key, the chosen path or None: map the key)."""
+            if objects is not None:
+                for k, rel in objects:
+                    yield k, None, rel
+                return
             if keys is not None:
                 for k in keys:
-                    yield k, None
+                    yield k, None, None
                 return
             listing_prefix = t.key(prefix) if prefix else t.prefix
             for info in iter_session(pool.get(), listing_prefix, page_size=page_size, retry=policy):
                 emit(ProgressEvent("listed", info.key, info.size))
-                yield info.key, info
+                yield info.key, info, None
 
         def folder(key: str, info: ObjectInfo | None) -> None:
             try:
@@ -396,14 +407,14 @@ def download(
                 )
                 return None
 
-            for key, info in items():
+            for key, info, rel in items():
                 with lock:
                     report.listed += 1
                 if key.endswith("/"):
                     yield lambda k=key, i=info: folder(k, i)  # type: ignore[misc]
                     continue
                 try:
-                    name = map_key(key, t.prefix)
+                    name = map_key(key, t.prefix) if rel is None else map_path(key, rel)
                 except StorageError as exc:
                     failed(key, exc.reason, exc.message)
                     continue

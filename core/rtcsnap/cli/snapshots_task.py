@@ -1,0 +1,227 @@
+"""`rtcsnap snapshots manifest` and `rtcsnap snapshots download`: one task's images, as its
+callbacks announced them (issue 10 §3).
+
+The index, not the listing, decides which objects belong to a task (the key layout is
+undocumented), so `download` fetches exactly the indexed keys through core's `download` (atomic,
+verified, resumable) with an explicit path per key; `manifest` says what storage holds of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, manager
+from rtcsnap.cli.snapshots import snapshots_group
+from rtcsnap.cli.storage import credential_options, err, human, printable
+from rtcsnap.models import ID_PATTERN
+from rtcsnap.target import StorageTarget
+
+_ID = re.compile(ID_PATTERN)
+
+
+def parse_task(value: str) -> tuple[str, str, str]:
+    """APP/ROOM/TASK: exactly three non-empty parts, each an RTC ID."""
+    parts = value.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise click.BadParameter(
+            f"{value!r}: expected APP/ROOM/TASK (three non-empty parts)", param_hint="--task"
+        )
+    for what, part in zip(("app", "room", "task"), parts, strict=True):
+        if _ID.fullmatch(part) is None:
+            raise click.BadParameter(f"{what} id {part!r} must match {ID_PATTERN}", param_hint="--task")
+    return parts[0], parts[1], parts[2]
+
+
+def _task(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, str, str]:
+    return parse_task(value)
+
+
+DB = click.option("--db", required=True, help="Index database: a SQLite file path or a SQLAlchemy URL.")
+TASK = click.option("--task", required=True, callback=_task, metavar="APP/ROOM/TASK", help="The task.")
+STORAGE = click.option("--storage", required=True, metavar="TARGET", help="Where the task stored its images.")
+
+
+def _open_index(db: str) -> Any:
+    from rtcsnap.callbacks.index import SnapshotIndex
+
+    return SnapshotIndex(db)
+
+
+@snapshots_group.command("manifest")
+@DB
+@TASK
+@STORAGE
+@click.option(
+    "--prefix", default=None, help="List this prefix (relative to TARGET) instead of the keys' common one."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: counts and every object.")
+@credential_options
+def manifest_cmd(
+    db: str,
+    task: tuple[str, str, str],
+    storage: str,
+    prefix: str | None,
+    as_json: bool,
+    access_key: str | None,
+    secret_key: str | None,
+) -> int:
+    """Reconcile TASK's indexed images with the storage listing: present, missing, unindexed."""
+    from rtcsnap.callbacks.manifest import manifest
+
+    target = StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
+    index = _open_index(db)
+    try:
+        m = manifest(index, *task, target, prefix=prefix, manager=manager())
+    finally:
+        index.close()
+    if as_json:
+        print(json.dumps(m.to_json(), ensure_ascii=False))
+        return EXIT_OK if m.complete else EXIT_REMOTE
+    for e in m.missing:
+        sizes = (
+            f" (indexed {e.indexed_size} bytes, stored {e.stored_size})" if e.stored_size is not None else ""
+        )
+        print(f"missing: {printable(e.key)}: {e.reason}{sizes}")
+    for e in m.unindexed:
+        print(f"unindexed: {printable(e.key)} ({e.stored_size} bytes)")
+    c = m.counts
+    listed = "nothing listed" if m.prefix is None else f"listed {printable(m.prefix) or '(whole target)'}"
+    print(
+        f"task {'/'.join(task)}: {c['indexed']} indexed, {c['present']} present, {c['missing']} missing "
+        f"({c['size_mismatch']} size mismatch), {c['unindexed']} unindexed; {listed}"
+    )
+    return EXIT_OK if m.complete else EXIT_REMOTE
+
+
+@snapshots_group.command("download")
+@DB
+@TASK
+@STORAGE
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--layout",
+    type=click.Choice(["stream", "key"]),
+    default="stream",
+    show_default=True,
+    help="stream: DEST/USER/STREAMTYPE/TIMESTAMP.EXT; key: DEST/OBJECT_KEY.",
+)
+@click.option("--concurrency", "-j", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."
+)
+@credential_options
+def download_cmd(
+    db: str,
+    task: tuple[str, str, str],
+    storage: str,
+    dest: Path,
+    layout: str,
+    concurrency: int,
+    quiet: bool,
+    as_json: bool,
+    access_key: str | None,
+    secret_key: str | None,
+) -> int:
+    """Download exactly TASK's indexed images into DEST (verified, atomic; a re-run skips what an
+    earlier run verified). Exit 1 if any image failed, e.g. ``not_found`` in storage."""
+    from rtcsnap.callbacks.manifest import local_path, record_key, task_records
+    from rtcsnap.storage import download
+    from rtcsnap.storage.transfer import FOLDER_MARKER, ProgressEvent
+
+    target = StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
+    index = _open_index(db)
+    try:
+        rows = list(task_records(index, *task))
+    finally:
+        index.close()
+    objects = [(record_key(r), local_path(r, "key" if layout == "key" else "stream")) for r in rows]
+    total = sum(int(r["size"]) for r in rows)
+    show = not quiet and not as_json and err.is_terminal
+    json_lock = threading.Lock()
+
+    def json_line(ev: ProgressEvent) -> None:
+        if ev.kind not in ("done", "skipped", "failed"):
+            return
+        status = {"done": "downloaded", "skipped": "skipped", "failed": "failed"}[ev.kind]
+        record: dict[str, Any] = {"key": ev.key, "status": status, "path": ev.path, "size": ev.size}
+        if ev.kind == "failed":
+            record.update(reason=ev.reason.value if ev.reason else None, message=ev.detail)
+        else:
+            record.update(
+                verified=ev.checksum is not None or ev.detail == FOLDER_MARKER,
+                checksum=ev.checksum,
+                **({"reason": ev.detail} if ev.kind == "skipped" else {}),
+            )
+        with json_lock:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, disable=not show) as bar:
+        bar_task = bar.add_task(f"0/{len(objects)} images", total=total)
+        files = 0
+
+        def on_event(ev: ProgressEvent) -> None:
+            nonlocal files
+            if as_json:
+                json_line(ev)
+            if not show:
+                return
+            if ev.kind in ("bytes", "skipped"):
+                bar.advance(bar_task, ev.size)
+            if ev.kind in ("done", "skipped", "failed"):
+                files += 1
+                bar.update(bar_task, description=f"{files}/{len(objects)} images")
+
+        report = download(
+            target,
+            dest,
+            objects=objects,
+            concurrency=concurrency,
+            progress=on_event if (show or as_json) else None,
+            manager=manager(),
+        )
+    summary = {
+        "indexed": len(objects),
+        "downloaded": len(report.downloaded),
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+        "unverified": len(report.unverified),
+        "bytes": report.bytes,
+    }
+    if as_json:
+        print(json.dumps({"summary": summary}))
+        return EXIT_OK if report.ok else EXIT_REMOTE
+    for f in report.failed:
+        print(f"failed: {printable(f.key)}: {f.reason.value}: {printable(f.message)}", file=sys.stderr)
+    unverified = f" ({len(report.unverified)} unverified: no checksum)" if report.unverified else ""
+    print(
+        f"task {'/'.join(task)}: {len(objects)} images: downloaded {len(report.downloaded)}, skipped "
+        f"{len(report.skipped)}, failed {len(report.failed)}{unverified}; {report.bytes} bytes "
+        f"({human(report.bytes)})"
+    )
+    return EXIT_OK if report.ok else EXIT_REMOTE
+
+
+__all__ = ["download_cmd", "manifest_cmd", "parse_task", "snapshots_group"]
