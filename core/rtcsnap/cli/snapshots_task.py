@@ -11,23 +11,17 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import (
-    BarColumn,
-    DownloadColumn,
     Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
 )
 
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, manager
 from rtcsnap.cli.snapshots import snapshots_group
-from rtcsnap.cli.storage import credential_options, err, human, printable
+from rtcsnap.cli.storage import credential_options, download_columns, err, human, json_printer, printable
 from rtcsnap.models import ID_PATTERN
 from rtcsnap.target import StorageTarget
 
@@ -142,7 +136,7 @@ def download_cmd(
     earlier run verified). Exit 1 if any image failed, e.g. ``not_found`` in storage."""
     from rtcsnap.callbacks.manifest import local_path, record_key, task_records
     from rtcsnap.storage import download
-    from rtcsnap.storage.transfer import FOLDER_MARKER, ProgressEvent
+    from rtcsnap.storage.transfer import ProgressEvent
 
     target = StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
     index = _open_index(db)
@@ -153,31 +147,8 @@ def download_cmd(
     objects = [(record_key(r), local_path(r, "key" if layout == "key" else "stream")) for r in rows]
     total = sum(int(r["size"]) for r in rows)
     show = not quiet and not as_json and err.is_terminal
-    json_lock = threading.Lock()
-
-    def json_line(ev: ProgressEvent) -> None:
-        if ev.kind not in ("done", "skipped", "failed"):
-            return
-        status = {"done": "downloaded", "skipped": "skipped", "failed": "failed"}[ev.kind]
-        record: dict[str, Any] = {"key": ev.key, "status": status, "path": ev.path, "size": ev.size}
-        if ev.kind == "failed":
-            record.update(reason=ev.reason.value if ev.reason else None, message=ev.detail)
-        else:
-            record.update(
-                verified=ev.checksum is not None or ev.detail == FOLDER_MARKER,
-                checksum=ev.checksum,
-                **({"reason": ev.detail} if ev.kind == "skipped" else {}),
-            )
-        with json_lock:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeElapsedColumn(),
-    )
+    json_line = json_printer()
+    columns = download_columns()
     with Progress(*columns, console=err, disable=not show) as bar:
         bar_task = bar.add_task(f"0/{len(objects)} images", total=total)
         files = 0

@@ -16,6 +16,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
@@ -208,6 +209,41 @@ def ls(
     print(f"{count} objects, {total} bytes ({human(total)})", file=sys.stderr)
 
 
+def json_printer() -> Callable[[ProgressEvent], None]:
+    """``--json`` for downloads: one line per object once its fate is known (downloaded,
+    skipped or failed), written whole under a lock (events come from worker threads)."""
+    lock = threading.Lock()
+
+    def json_line(ev: ProgressEvent) -> None:
+        if ev.kind not in ("done", "skipped", "failed"):
+            return
+        status = {"done": "downloaded", "skipped": "skipped", "failed": "failed"}[ev.kind]
+        record: dict[str, Any] = {"key": ev.key, "status": status, "path": ev.path, "size": ev.size}
+        if ev.kind == "failed":
+            record.update(reason=ev.reason.value if ev.reason else None, message=ev.detail)
+        else:
+            record.update(
+                verified=ev.checksum is not None or ev.detail == FOLDER_MARKER,
+                checksum=ev.checksum,
+                **({"reason": ev.detail} if ev.kind == "skipped" else {}),
+            )
+        with lock:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    return json_line
+
+
+def download_columns() -> tuple[ProgressColumn, ...]:
+    """The progress bar of every download command."""
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+    )
+
+
 @app.command("download")
 @TARGET
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
@@ -234,31 +270,8 @@ def download_cmd(
     a re-run skips what an earlier run verified (journal in DEST/.rtcsnap)."""
     t = _target(target, access_key, secret_key)
     show = not quiet and not as_json and err.is_terminal
-    json_lock = threading.Lock()
-
-    def json_line(ev: ProgressEvent) -> None:
-        if ev.kind not in ("done", "skipped", "failed"):
-            return
-        status = {"done": "downloaded", "skipped": "skipped", "failed": "failed"}[ev.kind]
-        record: dict[str, Any] = {"key": ev.key, "status": status, "path": ev.path, "size": ev.size}
-        if ev.kind == "failed":
-            record.update(reason=ev.reason.value if ev.reason else None, message=ev.detail)
-        else:
-            record.update(
-                verified=ev.checksum is not None or ev.detail == FOLDER_MARKER,
-                checksum=ev.checksum,
-                **({"reason": ev.detail} if ev.kind == "skipped" else {}),
-            )
-        with json_lock:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeElapsedColumn(),
-    )
+    json_line = json_printer()
+    columns = download_columns()
     with Progress(*columns, console=err, disable=not show) as bar:
         task = bar.add_task("listing", total=0)
         files = 0
