@@ -226,6 +226,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--bodies", type=int, default=120_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one index backend only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench_callbacks: needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -243,7 +244,9 @@ def main() -> int:
             bare.terminate()
             bare.wait(30)
         dbs = {"sqlite": f"sqlite:///{work / 'index.db'}"}
-        pg = postgres_url()
+        pg = postgres_url() if args.only in (None, "postgresql") else None
+        if args.only == "postgresql":
+            del dbs["sqlite"]
         if pg is not None:
             dbs["postgresql"] = pg
         for name, db in dbs.items():

@@ -3,6 +3,7 @@ migrations from an old schema, concurrent receivers, and durable group commit.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -439,6 +440,30 @@ def test_what_queues_during_a_commit_is_the_next_batch(
     committer.close()
     assert gate.sizes == sizes and committer.commits == len(sizes)
     assert [f.result() for f in futures] == [True] * 10
+
+
+def test_async_waiters_share_a_batch_and_a_timed_out_one_is_still_committed(index: SnapshotIndex) -> None:
+    """`submit_async`: futures of the caller's loop, settled after their commit; a waiter that gave
+    up (cancelled, as a request's timeout does) never cancels the commit of its event."""
+    gate, committer = gated_committer(index)
+
+    async def scenario() -> tuple[list[bool], bool]:
+        first = committer.submit_async(*snapshot_event("a-first"))
+        assert await asyncio.to_thread(gate.entered.wait, 30)
+        waiting = [committer.submit_async(*snapshot_event(f"a-{n}")) for n in range(5)]
+        given_up = committer.submit_async(*snapshot_event("a-timed-out"))
+        given_up.cancel()
+        assert not any(f.done() for f in [first, *waiting])  # nothing settles before its commit
+        gate.release.set()
+        results = await asyncio.gather(first, *waiting)
+        return results, given_up.cancelled()
+
+    try:
+        results, cancelled = asyncio.run(scenario())
+    finally:
+        committer.close()
+    assert results == [True] * 6 and cancelled
+    assert gate.sizes == [1, 6] and index.event("a-timed-out") is not None
 
 
 def test_a_failed_commit_fails_its_whole_batch_and_never_reports_stored(

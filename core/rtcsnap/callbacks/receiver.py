@@ -240,9 +240,10 @@ class Receiver:
         except BadEnvelope as exc:
             raise _Refusal(400, "malformed", str(exc), "malformed") from None
         try:
-            future = self._committer.submit(event, records)
-            # shield: a timed-out wait must not cancel the commit (a later retry finds it stored)
-            is_new = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self._commit_timeout)
+            # a timed-out wait cancels only the waiting, never the commit (a retry finds it stored)
+            is_new = await asyncio.wait_for(
+                self._committer.submit_async(event, records), self._commit_timeout
+            )
         except Exception as exc:
             log.warning("callback %s not committed: %s", event.event_id, secrets.redact(repr(exc)))
             raise _Refusal(503, "unavailable", "the event could not be stored; retry", "failed") from None
