@@ -168,7 +168,7 @@ def run_wrk(url: str, bodies: Path, seconds: float, connections: int) -> dict[st
 def bare_app_server() -> tuple[subprocess.Popen[str], str]:
     code = (
         "import json, os\n"
-        "from rtcsnap.emulator.server import bind, serve_app\n"
+        "from rtcsnap.asgi.server import bind, serve_app\n"
         "async def app(scope, receive, send):\n"
         "    if scope['type'] != 'http': return\n"
         "    more = True\n"

@@ -18,7 +18,7 @@ from rtcsnap.callbacks.hooks import HookRunner
 from rtcsnap.callbacks.index import SnapshotIndex
 from rtcsnap.callbacks.receiver import Receiver
 from rtcsnap.callbacks.records import SnapshotRecord
-from rtcsnap.emulator.config import ManualClock
+from rtcsnap.clock import ManualClock
 from rtcsnap.hookspecs import hookimpl
 
 from tests.callbacks.test_index import other_event, snapshot_event

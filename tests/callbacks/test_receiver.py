@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-import uvicorn
+from rtcsnap.asgi.server import BackgroundServer
 from rtcsnap.callbacks.index import SnapshotIndex, SnapshotIndexError
 from rtcsnap.callbacks.receiver import Receiver, app
+from rtcsnap.clock import ManualClock
 from rtcsnap.emulator.callbacks import CallbackSender, Chaos
-from rtcsnap.emulator.config import ManualClock
-from rtcsnap.emulator.server import bind, protocol
 from rtcsnap.protocol import callback_signature as cbsig
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -42,33 +40,11 @@ VECTOR = {
 }
 
 
-class _ReadyServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-
 @contextlib.contextmanager
 def served(asgi: ASGIApp, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
     """`asgi` on a free port of 127.0.0.1 in a thread; yields the base URL."""
-    sock = bind("127.0.0.1", 0)
-    config = uvicorn.Config(
-        asgi, http=protocol(), interface="asgi3", lifespan=lifespan, access_log=False, log_config=None
-    )
-    server = _ReadyServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert server.ready.wait(10), "uvicorn did not start"
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with BackgroundServer(asgi, lifespan=lifespan) as server:
+        yield server.url
 
 
 def db(tmp_path: Path) -> str:

@@ -4,52 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import pytest
-from rtcsnap.emulator.config import MAX_BODY_BYTES, ManualClock
+from rtcsnap.asgi.server import BackgroundServer
+from rtcsnap.clock import ManualClock
+from rtcsnap.emulator.config import MAX_BODY_BYTES
 from rtcsnap.emulator.control import PREFIX, ControlApi
 from rtcsnap.emulator.rooms import CAMERA, SCREEN, RoomBook, RoomSpec, StreamSpec, StreamView, UserSpec
-from rtcsnap.emulator.server import _bind, _Server, _uvicorn_config
 
 from tests.emulator.test_sources import make_video
 
 T0 = 1_700_000_000.0
 
 
-class ControlServer:
-    """uvicorn in a daemon thread serving an ASGI app; `url` is known before the first request, and
-    `app` can be swapped between tests (one server per module, a fresh `ControlApi` per test)."""
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
-
-    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-    def __enter__(self) -> Self:
-        self._sock = _bind("127.0.0.1", 0)
-        self._server = _Server(_uvicorn_config(self._serve, access_log=False, log_level=None))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        if not self._server.ready.wait(10):
-            raise RuntimeError("uvicorn did not start")
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._sock.close()
+class ControlServer(BackgroundServer):
+    """The shared background server; `app` is swapped between tests (one server per module, a fresh
+    `ControlApi` per test)."""
 
 
 def declared_book(clock: ManualClock) -> RoomBook:

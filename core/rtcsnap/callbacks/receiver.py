@@ -32,6 +32,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from rtcsnap import secrets
+from rtcsnap.asgi.body import BodyReader, BodyTimeout, BodyTooLarge, ClientGone, check_declared
 from rtcsnap.callbacks.records import (
     BadEnvelope,
     event_time_of,
@@ -39,9 +40,7 @@ from rtcsnap.callbacks.records import (
     parse_event,
     snapshot_records,
 )
-from rtcsnap.emulator.body import BodyReader, ClientGone, check_declared
-from rtcsnap.emulator.config import Clock
-from rtcsnap.emulator.envelope import ApiError
+from rtcsnap.clock import Clock
 from rtcsnap.protocol.callback_signature import verify
 
 if TYPE_CHECKING:
@@ -214,10 +213,10 @@ class Receiver:
         try:
             check_declared(headers, self.max_body)
             body = await reader.read()
-        except ApiError as err:
-            if err.entry.http_status == 413:
-                raise _Refusal(413, "too_large", f"body: over {self.max_body} bytes", "too_large") from None
-            raise _Refusal(err.entry.http_status, "timeout", err.message, "malformed") from None
+        except BodyTooLarge:
+            raise _Refusal(413, "too_large", f"body: over {self.max_body} bytes", "too_large") from None
+        except BodyTimeout as slow:
+            raise _Refusal(408, "timeout", str(slow), "malformed") from None
         try:
             fields = parse_body(body)
             event = parse_event(fields, body.decode("utf-8"))

@@ -1,6 +1,6 @@
 """`rtcsnap callbacks serve`: the callback receiver on its own, for users without a web service.
 
-Serving reuses the emulator's uvicorn setup (`serve_app`: bind first, head deadlines, a ready
+Serving uses the shared uvicorn setup (`rtcsnap.asgi.server.serve_app`: bind first, head deadlines, a ready
 hook), so a script can wait for the one ``--json`` ready line and post at once. On SIGINT or
 SIGTERM uvicorn stops accepting and lets requests in flight finish (each waits for its commit),
 then the committer drains and the index closes: exit 0, nothing acknowledged left behind.
@@ -58,10 +58,10 @@ def serve_cmd(
 
     Answers 200 only once an event is committed. The endpoint in the ready line is the URL to
     configure in the RTC console (host, port and --path)."""
+    from rtcsnap.asgi.server import serve_app
     from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.index import SnapshotIndex, database_url
     from rtcsnap.callbacks.receiver import Receiver
-    from rtcsnap.emulator.server import serve_app
 
     secret = secret or os.environ.get(SECRET_ENV)
     if not secret:

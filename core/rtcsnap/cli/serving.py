@@ -18,7 +18,7 @@ from rtcsnap.errors import ConfigurationError
 
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket, or a ConfigurationError naming the address."""
-    from rtcsnap.emulator.server import bind
+    from rtcsnap.asgi.server import bind
 
     try:
         return bind(host, port)

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from rtcsnap.emulator.body import BodyReader, ClientGone, check_declared
+from rtcsnap.asgi.body import BodyReader, BodyRefused, ClientGone, check_declared
 from rtcsnap.emulator.config import Clock, EmulatorConfig
 from rtcsnap.emulator.control import PREFIX, ControlApi
 from rtcsnap.emulator.drop import DroppedResponse, quiet_uvicorn_drops
@@ -33,6 +33,7 @@ from rtcsnap.emulator.envelope import (
     JSON,
     ApiError,
     RequestIds,
+    body_error,
     encode,
     error_body,
     json_response,
@@ -173,8 +174,11 @@ class Emulator:
         self.faults.arrived(action)
         meta = metadata(self._request_ids.new(arrival), action, version, self.config.region)
         try:
-            body, status = success_body(meta, await self._process(request, reader, query, arrival)), 200
-            code = SUCCESS
+            try:
+                result = await self._process(request, reader, query, arrival)
+            except BodyRefused as refused:
+                raise body_error(refused) from None
+            body, status, code = success_body(meta, result), 200, SUCCESS
         except ApiError as err:
             body, status, code = error_body(meta, err), self._status(err, version), err.code
         except ClientGone:

@@ -6,43 +6,16 @@ configured here instead, so a test can put the emulator in any of those states.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rtcsnap import secrets
+from rtcsnap.clock import Clock, ManualClock
 from rtcsnap.protocol import api
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted (real bodies are under 4 KiB); larger is 413 RequestEntityTooLarge."""
 BODY_TIMEOUT = 10.0
 """Seconds a request body may take to arrive once its head is in; slower is 408 RequestTimeout."""
-
-Clock = Callable[[], float]
-"""Seconds since the epoch, like `time.time`; injectable so tests never sleep."""
-
-
-class ManualClock:
-    """A clock that moves only when told to; starts at the current wall time by default."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> float:
-        """Move forward (or back, if negative) and return the new time."""
-        with self._lock:
-            self._now += seconds
-            return self._now
-
-    def set(self, now: float) -> None:
-        with self._lock:
-            self._now = now
 
 
 @dataclass(frozen=True)

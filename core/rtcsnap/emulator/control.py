@@ -5,7 +5,7 @@ Mounted on the emulator's own port under `PREFIX` (a path no OpenAPI request use
 
 A plain ASGI callable with a small dispatch table, not a Starlette router: every answer, a 404
 or 405 included, must be this API's JSON error shape, and the body must be read under the same
-size and time limits as the OpenAPI front door (`rtcsnap.emulator.body`).
+size and time limits as the OpenAPI front door (`rtcsnap.asgi.body`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from rtcsnap.emulator.body import BodyReader, ClientGone
+from rtcsnap.asgi.body import BodyReader, BodyRefused, ClientGone
 from rtcsnap.emulator.config import BODY_TIMEOUT, MAX_BODY_BYTES
-from rtcsnap.emulator.envelope import ApiError
+from rtcsnap.emulator.envelope import body_error
 from rtcsnap.emulator.rooms import RoomBook, RoomError, StreamNotFound, StreamView
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,9 @@ class ControlApi:
             return
         except _Fail as exc:
             status, body = exc.status, _error(exc.code, exc.message)
-        except ApiError as exc:  # the body reader's 413 / 408
-            status, body = exc.entry.http_status, _error(exc.code, exc.message)
+        except BodyRefused as refused:  # the body reader's 413 / 408
+            err = body_error(refused)
+            status, body = err.entry.http_status, _error(err.code, err.message)
         except StreamNotFound as exc:
             status, body = 404, _error("StreamNotFound", str(exc))
         except RoomError as exc:

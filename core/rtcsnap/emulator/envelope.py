@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from rtcsnap.asgi.body import BodyRefused, BodyTooLarge
 from rtcsnap.protocol import api, codes
 from rtcsnap.protocol.codes import ErrorCode
 
@@ -31,6 +32,13 @@ class ApiError(Exception):
     @property
     def code(self) -> str:
         return self.entry.code
+
+
+def body_error(refused: BodyRefused) -> ApiError:
+    """The catalogue error for a body the shared reader refused (413 or 408, spec-shaped)."""
+    if isinstance(refused, BodyTooLarge):
+        return ApiError("RequestEntityTooLarge", f"{refused}; snapshot requests are a few KiB.")
+    return ApiError("RequestTimeout", str(refused))
 
 
 class RequestIds:

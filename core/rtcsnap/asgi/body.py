@@ -14,11 +14,35 @@ from collections.abc import Mapping
 
 from starlette.types import Receive
 
-from rtcsnap.emulator.envelope import ApiError
-
 
 class ClientGone(Exception):
     """The client disconnected before its request was complete."""
+
+
+class BodyRefused(Exception):
+    """The body was not accepted; each server answers it in its own error format."""
+
+    status = 400
+
+
+class BodyTooLarge(BodyRefused):
+    """Declared or streamed over the limit (HTTP 413)."""
+
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")
+        self.limit = limit
+
+
+class BodyTimeout(BodyRefused):
+    """The whole body did not arrive in time (HTTP 408)."""
+
+    status = 408
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"The request body did not arrive within {timeout:g} s.")
+        self.timeout = timeout
 
 
 def declared_length(headers: Mapping[str, str]) -> int | None:
@@ -37,18 +61,11 @@ def has_body(headers: Mapping[str, str]) -> bool:
     return bool(declared_length(headers)) or "transfer-encoding" in headers
 
 
-def too_large(limit: int) -> ApiError:
-    return ApiError(
-        "RequestEntityTooLarge",
-        f"The request body is larger than {limit} bytes; snapshot requests are a few KiB.",
-    )
-
-
 def check_declared(headers: Mapping[str, str], limit: int) -> None:
     """Refuse a body announced as too large before reading any of it."""
     length = declared_length(headers)
     if length is not None and length > limit:
-        raise too_large(limit)
+        raise BodyTooLarge(limit)
 
 
 class BodyReader:
@@ -83,18 +100,24 @@ class BodyReader:
                     chunk: bytes = message.get("body", b"")
                     size += len(chunk)
                     if size > self.limit:
-                        raise too_large(self.limit)
+                        raise BodyTooLarge(self.limit)
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
-            raise ApiError(
-                "RequestTimeout",
-                f"The request body did not arrive within {self.timeout:g} s.",
-            ) from None
+            raise BodyTimeout(self.timeout) from None
         self.complete = True
         self._body = b"".join(chunks)
         return self._body
 
 
-__all__ = ["BodyReader", "ClientGone", "check_declared", "declared_length", "has_body", "too_large"]
+__all__ = [
+    "BodyReader",
+    "BodyRefused",
+    "BodyTimeout",
+    "BodyTooLarge",
+    "ClientGone",
+    "check_declared",
+    "declared_length",
+    "has_body",
+]
