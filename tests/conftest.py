@@ -21,6 +21,15 @@ pytest_plugins = ["rtcsnap.testing.secret_scan", "pytester"]
 FakeDist = Callable[..., Path]
 
 
+@pytest.fixture(autouse=True)
+def task_log_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's clients (and CLI subprocesses, which inherit the environment) keep their task
+    log in the test's own folder, never in the user's ~/.local/state."""
+    path = tmp_path / "rtcsnap-task-log.jsonl"
+    monkeypatch.setenv("RTCSNAP_TASK_LOG", str(path))
+    return path
+
+
 @pytest.fixture
 def fake_dist(tmp_path: Path) -> Iterator[FakeDist]:
     """Install a throwaway distribution into a site dir: a module plus real dist-info metadata.

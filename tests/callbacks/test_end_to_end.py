@@ -1,7 +1,7 @@
 """Issue 10's end-to-end acceptance: an emulator task stores images and signs callbacks → a real
 `Receiver` over HTTP indexes them in SQLite → the manifest says every image is present →
-`rtcsnap snapshots download` (the real CLI) gets every image byte-identical, in the stream layout,
-and a re-run skips them all."""
+`rtcsnap snapshots download` (the real CLI, the target found in the local task log the client
+wrote) gets every image byte-identical, in the stream layout, and a re-run skips them all."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from rtcsnap.callbacks.manifest import manifest
 from rtcsnap.callbacks.receiver import Receiver
 from rtcsnap.emulator.callbacks import CallbackSender
+from rtcsnap.tasklog import TaskLog
 
 from tests.callbacks.test_receiver import served
 from tests.conftest import run_cli
@@ -67,13 +68,19 @@ def test_task_to_index_to_manifest_to_download(make_snapshot_service, tmp_path: 
         "AWS_CONFIG_FILE": "/dev/null",
     }
     target = svc.storage["s3"].target(svc.buckets["s3"])
-    task = ["--db", str(db), "--task", "app1/room1/t1", "--storage", target]
+    logged = TaskLog.default()
+    assert logged is not None
+    entry = logged.lookup("app1", "room1", "t1")  # the client recorded the target it started with
+    assert entry is not None and entry.storage == svc.target("s3").url
+    # without --storage: the task log says where the task stored its images
+    task = ["--db", str(db), "--task", "app1/room1/t1"]
     shown = run_cli("snapshots", "manifest", *task, "--json", env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["counts"]["present"] == len(images)
 
     dest = tmp_path / "out"
     first = run_cli("snapshots", "download", *task, str(dest), env=env)
+    task += ["--storage", target]  # and an explicit target, for the re-run
     assert first.returncode == 0, first.stderr
     by_key = {r["object_key"]: r for r in rows}
     for key, data in images.items():

@@ -47,7 +47,31 @@ def _task(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str
 
 DB = click.option("--db", required=True, help="Index database: a SQLite file path or a SQLAlchemy URL.")
 TASK = click.option("--task", required=True, callback=_task, metavar="APP/ROOM/TASK", help="The task.")
-STORAGE = click.option("--storage", required=True, metavar="TARGET", help="Where the task stored its images.")
+STORAGE = click.option(
+    "--storage",
+    metavar="TARGET",
+    help="Where the task stored its images (default: the target rtcsnap started it with, from the task log).",
+)
+
+
+def storage_target(
+    storage: str | None, task: tuple[str, str, str], access_key: str | None, secret_key: str | None
+) -> StorageTarget:
+    """--storage, or the target the task log recorded when rtcsnap's client started the task."""
+    if storage is None:
+        from rtcsnap.tasklog import ENV, TaskLog
+
+        log = TaskLog.default()
+        if log is None:
+            raise click.UsageError(f"--storage is required: the task log is off ({ENV})")
+        entry = log.lookup(*task)
+        if entry is None:
+            raise click.UsageError(
+                f"--storage is required: task {'/'.join(task)} is not in the task log {log.path} "
+                "(it records tasks started with rtcsnap start --storage / client.start(storage=…))"
+            )
+        storage = entry.storage
+    return StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
 
 
 def _open_index(db: str) -> Any:
@@ -68,7 +92,7 @@ def _open_index(db: str) -> Any:
 def manifest_cmd(
     db: str,
     task: tuple[str, str, str],
-    storage: str,
+    storage: str | None,
     prefix: str | None,
     as_json: bool,
     access_key: str | None,
@@ -77,7 +101,7 @@ def manifest_cmd(
     """Reconcile TASK's indexed images with the storage listing: present, missing, unindexed."""
     from rtcsnap.callbacks.manifest import manifest
 
-    target = StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
+    target = storage_target(storage, task, access_key, secret_key)
     index = _open_index(db)
     try:
         m = manifest(index, *task, target, prefix=prefix, manager=manager())
@@ -123,7 +147,7 @@ def manifest_cmd(
 def download_cmd(
     db: str,
     task: tuple[str, str, str],
-    storage: str,
+    storage: str | None,
     dest: Path,
     layout: str,
     concurrency: int,
@@ -138,7 +162,7 @@ def download_cmd(
     from rtcsnap.storage import download
     from rtcsnap.storage.transfer import ProgressEvent
 
-    target = StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
+    target = storage_target(storage, task, access_key, secret_key)
     index = _open_index(db)
     try:
         rows = list(task_records(index, *task))

@@ -28,7 +28,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,6 +50,7 @@ from rtcsnap.protocol import codes, signer
 from rtcsnap.protocol.api import ACTIONS, DUPLICATE_START_RESULT, ENDPOINTS, SERVICE
 from rtcsnap.retry import RetryPolicy, set_retry_after
 from rtcsnap.target import Credentials, StorageTarget
+from rtcsnap.tasklog import TaskLog
 from rtcsnap.volc_credentials import resolve_credentials
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,11 @@ class _ClientBase:
         share_rate_limit: bool = True,
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
         total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
+        task_log: TaskLog | Literal["default"] | None = "default",
     ) -> None:
         self.credentials: Credentials = resolve_credentials(access_key, secret_key, session_token)
+        self.task_log: TaskLog | None = TaskLog.default() if task_log == "default" else task_log
+        """Where `start(storage=…)` records the task's target (`rtcsnap.tasklog`); None: nowhere."""
         self.endpoint, self.region = _resolve_endpoint(endpoint, region)
         self.api_version = self._version(api_version)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -375,18 +379,39 @@ class _ClientBase:
         try:
             res: CallResult = yield call
         except e.TaskAlreadyExistsError as exc:
-            return StartResult(
+            result = StartResult(
                 exc.request_id, call.action, call.version, call.attempts.count, None, "already_started"
             )
-        dup = isinstance(res.result, str) and res.result.strip().startswith(DUPLICATE_START_RESULT[:40])
-        return StartResult(
-            res.request_id,
-            res.action,
-            res.version,
-            res.attempts,
-            res.result,
-            "already_started" if dup else "started",
-        )
+        else:
+            dup = isinstance(res.result, str) and res.result.strip().startswith(DUPLICATE_START_RESULT[:40])
+            result = StartResult(
+                res.request_id,
+                res.action,
+                res.version,
+                res.attempts,
+                res.result,
+                "already_started" if dup else "started",
+            )
+        if target is not None:
+            self._log_task(req, target, result)
+        return result
+
+    def _log_task(self, req: StartSnapshotRequest, target: StorageTarget, result: StartResult) -> None:
+        """Remember the target for `snapshots manifest|download`; the task runs either way, so a
+        log that cannot be written is a warning, never the call's failure."""
+        if self.task_log is None:
+            return
+        try:
+            self.task_log.record(
+                app_id=req.app_id,
+                room_id=req.room_id,
+                task_id=req.task_id,
+                storage=target.url,
+                endpoint=self.endpoint,
+                request_id=result.request_id,
+            )
+        except OSError as exc:
+            log.warning("task log %s not written: %s", self.task_log.path, exc.strerror or exc)
 
     def _op_update(
         self,
