@@ -11,10 +11,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import random
-from pathlib import Path
 
 import httpx
-import pytest
 from rtcsnap.callbacks.index import SnapshotIndex
 from rtcsnap.callbacks.receiver import Receiver
 from rtcsnap.emulator.callbacks import CallbackSender, Chaos
@@ -23,14 +21,6 @@ from rtcsnap.protocol import callback_signature as cbsig
 from tests.callbacks.test_receiver import NOW, SECRET, encode, served, snapshot_data, snapshot_envelope
 
 EVENTS = 10_000
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'index.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def stored_event_ids(index: SnapshotIndex) -> list[str]:

@@ -84,14 +84,6 @@ def parsed(env: dict[str, str]) -> Item:
     return event, snapshot_records(event)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'index.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 def index(db_url: str) -> Iterator[SnapshotIndex]:
     idx = SnapshotIndex(db_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +91,27 @@ def closed(sock: socket.socket) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def dripped_until_closed(sock: socket.socket, head: bytes, seconds: float = 5.0) -> float | None:
+    """Send an unfinished request `head`, then a byte every 0.1 s; the seconds until the server
+    closed the connection, or None if it still had not after `seconds`."""
+    sock.sendall(head)
+    sock.settimeout(0.1)
+    started = time.monotonic()
+    for _ in range(int(seconds / 0.1)):
+        try:
+            if sock.recv(65536) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            pass
+        except ConnectionResetError:
+            return time.monotonic() - started
+        try:
+            sock.sendall(b"a")
+        except OSError:
+            return time.monotonic() - started
+    return None
 
 
 def chunk(data: bytes) -> bytes:
