@@ -4,7 +4,8 @@
     python3 run.py test [pytest args]   # install uv if missing, sync the locked workspace, run the tests
     python3 run.py demo [name]          # same set-up, then run the offline demo (default: demo)
 
-Everything else goes through `uv run`, e.g. `uv run rtcsnap --help`.
+Afterwards the CLI is `.venv/bin/rtcsnap` (uv may not be on PATH: it was installed as a module,
+`python3 -m uv`).
 """
 
 from __future__ import annotations

@@ -35,7 +35,16 @@ def from_files(home: Path | None = None) -> Credentials | None:
     ini, cfg = home / ".volc" / "credentials", home / ".volc" / "config"
     if ini.is_file():
         conf = configparser.ConfigParser()
-        conf.read(ini)
+        try:
+            conf.read(ini)
+        except configparser.Error as exc:  # a config error (exit 2) naming the file and line
+            line = getattr(exc, "lineno", None)
+            where = f"{ini}, line {line}" if line else str(ini)
+            reason = exc.message.splitlines()[0] if getattr(exc, "message", "") else type(exc).__name__
+            raise ConfigurationError(
+                f"{where}: not a valid credentials file ({secrets.redact(reason)}); expected "
+                "[default] with access_key_id = … and secret_access_key = …"
+            ) from None
         ak = conf.get("default", "access_key_id", fallback="")
         sk = conf.get("default", "secret_access_key", fallback="")
         return Credentials.of(ak, sk, source=str(ini)) if ak and sk else None
@@ -62,6 +71,9 @@ def resolve_credentials(
 def from_chain(session_token: str | None = None) -> Credentials | None:
     """The environment, then the files; None when neither has a key pair."""
     ak, sk = os.environ.get("VOLC_ACCESSKEY"), os.environ.get("VOLC_SECRETKEY")
+    if bool(ak) != bool(sk):  # half a key pair is a mistake, not a reason to try the files
+        have, missing = ("VOLC_ACCESSKEY", "VOLC_SECRETKEY") if ak else ("VOLC_SECRETKEY", "VOLC_ACCESSKEY")
+        raise ConfigurationError(f"credentials: {have} is set but {missing} is not; set both")
     if ak and sk:
         return Credentials.of(
             ak, sk, session_token or os.environ.get("VOLC_SESSION_TOKEN"), source="env:VOLC_ACCESSKEY"
@@ -78,8 +90,8 @@ def _resolve(access_key: str | None, secret_key: str | None, session_token: str 
     if found is not None:
         return found
     raise ConfigurationError(
-        "no OpenAPI credentials: pass access_key/secret_key, set VOLC_ACCESSKEY and VOLC_SECRETKEY, "
-        "or write ~/.volc/credentials"
+        "no OpenAPI credentials: set VOLC_ACCESSKEY and VOLC_SECRETKEY, or write ~/.volc/credentials "
+        "([default] access_key_id, secret_access_key)"
     )
 
 

@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
         code = rv if isinstance(rv, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # `rtcsnap`, `rtcsnap emulator`: asked for help
+        print(exc.ctx.get_help() if exc.ctx is not None else app.get_help(click.Context(app)))
+        code = EXIT_OK
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         code = 130

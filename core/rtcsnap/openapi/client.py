@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from rtcsnap import errors as e
+from rtcsnap import secrets
 from rtcsnap.models import (
     ApiVersion,
     GetSnapshotTaskRequest,
@@ -326,8 +327,12 @@ class _ClientBase:
                 version=call.version,
             )
         what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        detail = " ".join(str(exc).split())
+        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         return e.TransportError(
-            f"request {what}: {type(exc).__name__}", action=call.action, version=call.version
+            f"request to {self.endpoint} {what}: {secrets.redact(reason)}",
+            action=call.action,
+            version=call.version,
         )
 
     def _budget(self, deadline: float) -> _Budget:
