@@ -54,19 +54,37 @@ _LAZY = {
     "iter_objects": "rtcsnap.storage",
     "upload": "rtcsnap.storage",
     "verify": "rtcsnap.storage",
+    "resolve": "rtcsnap.storage",
+    "TaskLog": "rtcsnap.tasklog",
+    "ApiVersion": "rtcsnap.models",
+    "GetSnapshotTaskRequest": "rtcsnap.models",
+    "StartSnapshotRequest": "rtcsnap.models",
+    "StopSnapshotRequest": "rtcsnap.models",
+    "StorageConfig": "rtcsnap.models",
+    "UpdateSnapshotRequest": "rtcsnap.models",
 }
 
 if TYPE_CHECKING:
+    from rtcsnap.models import (
+        ApiVersion,
+        GetSnapshotTaskRequest,
+        StartSnapshotRequest,
+        StopSnapshotRequest,
+        StorageConfig,
+        UpdateSnapshotRequest,
+    )
     from rtcsnap.openapi.client import AsyncSnapshotClient, SnapshotClient
     from rtcsnap.openapi.results import CallResult, SignedRequest, StartResult, StopResult, TaskResult
-    from rtcsnap.storage import (  # type: ignore[no-redef]  # mypy mixes up `verify` and the submodule
+    from rtcsnap.storage import (
         DownloadReport,
         VerifyReport,
         download,
         iter_objects,
         upload,
-        verify,
     )
+    from rtcsnap.storage.resolve import resolve
+    from rtcsnap.storage.verify import verify  # the functions, not their same-named submodules
+    from rtcsnap.tasklog import TaskLog
 
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
@@ -76,6 +94,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
+    "ApiVersion",
     "AsyncSnapshotClient",
     "AuthenticationError",
     "CallResult",
@@ -86,6 +105,7 @@ __all__ = [
     "Credentials",
     "DownloadReport",
     "FieldError",
+    "GetSnapshotTaskRequest",
     "InvalidRequestError",
     "LocalPathError",
     "ObjectInfo",
@@ -103,21 +123,27 @@ __all__ = [
     "SignedRequest",
     "SnapshotClient",
     "StartResult",
+    "StartSnapshotRequest",
     "StopResult",
+    "StopSnapshotRequest",
+    "StorageConfig",
     "StorageError",
     "StorageTarget",
     "TaskAlreadyExistsError",
+    "TaskLog",
     "TaskNotFoundError",
     "TaskResult",
     "ThrottledError",
     "TransportError",
     "UnknownProviderError",
+    "UpdateSnapshotRequest",
     "ValidationError",
     "VerifyReport",
     "download",
     "hookimpl",
     "hookspec",
     "iter_objects",
+    "resolve",
     "upload",
     "verify",
 ]

@@ -68,10 +68,14 @@ class RequestModel(WireModel):
         cls,
         data: Mapping[str, Any],
         *,
-        version: ApiVersion | str = ApiVersion.V2022_06_01,
+        version: ApiVersion | str | None = None,
         lenient: bool = False,
     ) -> Self:
         """Parse a wire body sent with `version`; lenient mode mirrors that version's server.
+
+        Without `version` the body is checked as 2022-06-01 (the model's default) but no version
+        is *chosen*: a client then sends it with its own `api_version` (re-validated for it),
+        exactly as if the fields had been given as keywords.
 
         2022-06-01: invalid optional values are reset to their defaults (with a warning).
         2023-11-01: nothing is reset, an invalid value is an error as in strict mode. Both:
@@ -87,7 +91,8 @@ class RequestModel(WireModel):
             warnings.warn(
                 f"{_VERSION}: unknown field; lenient mode: dropped", RtcSnapLenientWarning, stacklevel=2
             )
-        body[_VERSION] = version
+        if version is not None:
+            body[_VERSION] = version
         return cls.model_validate(body, context={"lenient": lenient})
 
 
