@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,9 @@ def test_full_lifecycle(env: dict[str, str], emulator: Emulator) -> None:
     assert stop.returncode == 0 and stop.stdout.startswith("stopped:")
     st2 = run_cli("status", *IDS, env=env)
     assert "stopped (StopByAPI)" in st2.stdout
+    # times as ISO 8601 UTC (issue 11 §2), the same instants --json gives in epoch ms
+    started = datetime.fromtimestamp(wire["StartTime"] / 1000, UTC).isoformat(timespec="milliseconds")
+    assert f"started {started.replace('+00:00', 'Z')}, ended 20" in st2.stdout and " ms," not in st2.stdout
     for res in (r, again, st, up, stop, st2):
         clean(res, *secrets)
     assert emulator.faults.count(code="OK") == 6

@@ -68,6 +68,16 @@ def task_options(fn: F) -> F:
     return fn
 
 
+def iso_ms(ms: int | None) -> str:
+    """Epoch milliseconds as an ISO 8601 UTC time with milliseconds (``-`` for none); --json keeps
+    the raw numbers."""
+    if not ms:
+        return "-"
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _client(endpoint: str, region: str | None, api_version: str, timeout: float) -> SnapshotClient:
     return SnapshotClient(endpoint=endpoint, region=region, api_version=api_version, timeout=timeout)
 
@@ -279,7 +289,7 @@ def status_cmd(
         f"{app_id}/{room_id}/{task_id}: {status}" + (f" ({task.stop_reason})" if task.stop_reason else "")
     )
     out.print(
-        f"  started {task.start_time} ms, ended {task.end_time or '-'} ms, RequestId={result.request_id}"
+        f"  started {iso_ms(task.start_time)}, ended {iso_ms(task.end_time)}, RequestId={result.request_id}"
     )
     for key in ("ImageConfig", "MaxIdleTime", "TargetStreams", "StorageConfig"):
         if key in wire:
