@@ -51,8 +51,17 @@ def test_full_lifecycle(env: dict[str, str], emulator: Emulator) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("started: app1/room1/task1") and "RequestId=" in r.stdout
-    again = run_cli("start", *IDS, *storage(), "--api-version", "2023-11-01", env=env)
+    again = run_cli(
+        "start", *IDS, "--stream", "alice", "--stream", "bob:screen", "--interval", "5", *storage(), env=env
+    )
     assert again.returncode == 0 and again.stdout.startswith("already_started")
+    assert "differs" not in again.stderr  # the same config (defaults left out): nothing to say
+    other = run_cli("start", *IDS, *storage(), "--interval", "7", "--api-version", "2023-11-01", env=env)
+    assert other.returncode == 0 and other.stdout.startswith("already_started")
+    assert (
+        "warning: the running task differs" in other.stderr
+        and "ImageConfig.Interval: running 5, asked 7" in (other.stderr)
+    )
     st = run_cli("status", *IDS, "--json", env=env)
     wire = json.loads(st.stdout)
     assert wire["Status"] == 2 and wire["ImageConfig"]["Interval"] == 5
@@ -67,9 +76,11 @@ def test_full_lifecycle(env: dict[str, str], emulator: Emulator) -> None:
     # times as ISO 8601 UTC (issue 11 §2), the same instants --json gives in epoch ms
     started = datetime.fromtimestamp(wire["StartTime"] / 1000, UTC).isoformat(timespec="milliseconds")
     assert f"started {started.replace('+00:00', 'Z')}, ended 20" in st2.stdout and " ms," not in st2.stdout
-    for res in (r, again, st, up, stop, st2):
+    for res in (r, again, other, st, up, stop, st2):
         clean(res, *secrets)
-    assert emulator.faults.count(code="OK") == 6
+    # two GetSnapshotTask calls compared the running task (one per already_started), two statuses
+    assert emulator.faults.count("GetSnapshotTask", "OK") == 4
+    assert emulator.faults.count("StartSnapshot") == 3
 
 
 def test_dry_run_prints_the_signed_request_and_sends_nothing(env: dict[str, str], emulator: Emulator) -> None:

@@ -7,6 +7,7 @@ OpenAPI credentials: ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_T
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import click
 
 from rtcsnap.cli.app import app, manager
-from rtcsnap.cli.storage import out
-from rtcsnap.errors import ValidationError
+from rtcsnap.cli.storage import err, out
+from rtcsnap.errors import RtcSnapError, ValidationError
 from rtcsnap.models import ApiVersion, StartSnapshotRequest
 from rtcsnap.openapi.client import SignedRequest, SnapshotClient
 from rtcsnap.storage import resolve
+
+log = logging.getLogger(__name__)
 
 F = Callable[..., Any]
 
@@ -196,8 +199,57 @@ def start_cmd(
         if dry_run:
             return _dry(client.prepare("StartSnapshot", request))
         result = client.start(storage=resolved, verify_storage=verify_storage, **fields)
+        differs = _running_differs(client, request) if result.outcome == "already_started" else []
     note = " (the task was already running; nothing changed)" if result.outcome == "already_started" else ""
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id}{note} RequestId={result.request_id}")
+    if differs:
+        err.print(
+            "warning: the running task differs from this start in "
+            + "; ".join(differs)
+            + " — StartSnapshot leaves a running task as it is (update changes the interval; "
+            "otherwise stop and start)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+_IDENTITY = ("AppId", "BusinessId", "RoomId", "TaskId")
+
+
+def differences(asked: Any, running: Any, where: str = "") -> list[str]:
+    """Where `running` (GetSnapshotTask's effective config) disagrees with what `asked` set; keys
+    the answer does not carry are not differences (it may omit defaults)."""
+    if isinstance(asked, dict) and isinstance(running, dict):
+        found: list[str] = []
+        for key, value in asked.items():
+            if key in running and not (not where and key in _IDENTITY):
+                found += differences(value, running[key], f"{where}.{key}" if where else key)
+        return found
+    if isinstance(asked, list) and isinstance(running, list) and len(asked) == len(running):
+        return [
+            d
+            for n, (a, r) in enumerate(zip(asked, running, strict=True))
+            for d in differences(a, r, f"{where}[{n}]")
+        ]
+    if asked != running:
+        return [
+            f"{where}: running {json.dumps(running, ensure_ascii=False)}, asked {json.dumps(asked, ensure_ascii=False)}"
+        ]
+    return []
+
+
+def _running_differs(client: SnapshotClient, request: StartSnapshotRequest) -> list[str]:
+    """The differences of the already running task (secrets masked on both sides); nothing when
+    its config cannot be read — the start itself succeeded."""
+    try:
+        task = client.get_task(app_id=request.app_id, room_id=request.room_id, task_id=request.task_id).task
+    except RtcSnapError as exc:
+        log.debug("could not compare with the running task: %s", exc)
+        return []
+    if task is None:
+        return []
+    return differences(request.to_wire(mask_secrets=True), task.to_wire(mask_secrets=True))
 
 
 @app.command("update")
