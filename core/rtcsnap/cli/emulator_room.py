@@ -8,7 +8,6 @@ beyond the shape of ``--size``.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import quote
 import click
 
 from rtcsnap.cli.emulator import emulator_group
+from rtcsnap.cli.storage import print_table
 from rtcsnap.errors import ConfigurationError, RtcSnapError
 
 PREFIX = "/_rtcsnap/v1"
@@ -187,11 +187,11 @@ def list_cmd(app: str, room: str, as_json: bool, endpoint: str) -> None:
             _when(s.get("since")),
             escape(str(s.get("source") or "synthetic")),
         )
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+    console = Console(highlight=False, soft_wrap=True)
     if not data.get("streams"):
         console.print(escape(f"no streams in room {room} of app {app}"))
         return
-    console.print(table)
+    print_table(table, console)
 
 
 def _when(since: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, app, manager
+from rtcsnap.cli.storage import print_table
 
 DB_HELP = "Index URL (sqlite:///x.db, postgresql+psycopg://…) or a SQLite file path."
 TIME_HELP = "Unix time in ms, or an ISO 8601 / RFC 3339 time (no zone: UTC)."
@@ -57,7 +58,6 @@ def _iso_ms(ms: int) -> str:
 
 
 def _table(items: list[dict[str, Any]], header: bool) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -86,7 +86,7 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
             f"{item['width']}x{item['height']}",
             escape(item["object_key"] or item["veimagex_uri"] or ""),
         )
-    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 400).print(table)
+    print_table(table)
 
 
 @snapshots_group.command("list")

@@ -29,9 +29,27 @@ from rtcsnap.storage.transfer import FOLDER_MARKER, ProgressEvent
 from rtcsnap.storage.verify import probe_key_for
 from rtcsnap.target import StorageTarget
 
-# Piped output is for scripts: never truncate table cells to 80 columns there.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+_PIPE_WIDTH = 100_000  # piped: one row per line, however long (no wrapping, no padding)
+
+
+def print_table(table: Table, console: Console | None = None) -> None:
+    """A table as a user reads it: on a terminal, at the terminal's width with long cells folded
+    onto more lines (never cut: request ids and keys must stay copyable); piped, one row per line
+    at its natural width without trailing padding, so scripts and `grep` see whole rows."""
+    console = console or out
+    for column in table.columns:
+        column.overflow = "fold"
+    if console.is_terminal:
+        console.print(table)
+        return
+    wide = Console(width=_PIPE_WIDTH, highlight=False, no_color=True, force_terminal=False)
+    with wide.capture() as captured:
+        wide.print(table)
+    lines = [line.rstrip() for line in captured.get().splitlines()]
+    console.file.write("".join(line + "\n" for line in lines))
+    console.file.flush()
 
 
 def credential_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,7 +123,7 @@ def providers() -> None:
             ",".join(p.capabilities.names()),
             p.region_table or "-",
         )
-    out.print(table)
+    print_table(table)
     for error in mgr.errors:
         out.print(f"load error: {error}")
 
@@ -165,7 +183,7 @@ def verify_cmd(
             status, detail = f"[{style[p.status]}]{p.status}[/]", p.detail
         table.add_row(p.capability, status, p.reason.value if p.reason else "", escape(detail))
     out.print(escape(f"{report.provider} {report.target}  (probe object: {report.probe_key})"))
-    out.print(table)
+    print_table(table)
     if not report.write_probed:
         rtc = "not checked (--no-write-probe)"
     elif report.rtc_config_error is not None:
