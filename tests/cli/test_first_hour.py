@@ -59,3 +59,15 @@ def test_the_readme_names_a_cli_command_that_exists_after_set_up() -> None:
     assert named is not None, "the README must say how to run the CLI after the two set-up commands"
     assert "uv run" not in named.group(1)  # uv may be a module only (python3 -m uv), not on PATH
     assert (ROOT / named.group(1)).is_file()
+
+
+def test_completion_scripts_and_they_complete_commands() -> None:
+    for shell in ("bash", "zsh", "fish"):
+        r = run_cli("completion", shell)
+        assert r.returncode == 0 and "_RTCSNAP_COMPLETE" in r.stdout, r.stderr
+    asked = run_cli(
+        "", env={"_RTCSNAP_COMPLETE": "bash_complete", "COMP_WORDS": "rtcsnap snap", "COMP_CWORD": "1"}
+    )
+    assert asked.stdout.split() == ["plain,snapshots"]
+    bad = run_cli("completion", "powershell")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

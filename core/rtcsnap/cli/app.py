@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and exits with its code."""
     from rtcsnap.cli import (  # noqa: F401  (registers commands)
         callbacks,
+        completion,
         emulator,
         emulator_room,
         provider,
