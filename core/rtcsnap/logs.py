@@ -88,24 +88,40 @@ class QuietSdks(logging.Filter):
         return record.levelno >= logging.CRITICAL or not is_sdk_record(record)
 
 
-def configure_cli(verbosity: int, debug: bool) -> None:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def configure_cli(verbosity: int, debug: bool, level: str | None = None) -> None:
     """`-v`: INFO from every library; `-vv`: DEBUG from every library (SDKs included, redacted);
-    `--debug`: rtcsnap's own DEBUG log (and tracebacks, handled by the CLI). Without `-v`, the SDKs'
-    own failure reports are left out (`QuietSdks`)."""
+    `--log-level LEVEL`: that level for every library (wins over -v); `--debug`: rtcsnap's own
+    DEBUG log (and tracebacks, handled by the CLI). At the default level the SDKs' own failure
+    reports are left out (`QuietSdks`). Every record passes the redaction filter."""
     protect()
+    if level is not None and level not in LOG_LEVELS:
+        raise ValueError(f"log level: one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    chosen = (
+        getattr(logging, level.upper())
+        if level is not None
+        else logging.DEBUG
+        if verbosity >= 2
+        else logging.INFO
+        if verbosity == 1
+        else logging.WARNING
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    if verbosity == 0:
+    if chosen >= logging.WARNING:
         handler.addFilter(QuietSdks())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING)
+    root.setLevel(chosen)
     if debug:
         logging.getLogger("rtcsnap").setLevel(logging.DEBUG)
 
 
 __all__ = [
+    "LOG_LEVELS",
     "PROTECTED",
     "QuietSdks",
     "RedactingFilter",

@@ -34,10 +34,16 @@ def manager() -> ProviderManager:
     count=True,
     help="-v: INFO logs of every library; -vv: DEBUG, SDKs included (secrets are always masked).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(logs.LOG_LEVELS),
+    default=None,
+    help="Log level of every library, SDKs included (wins over -v; secrets are always masked).",
+)
 @click.version_option(package_name="rtcsnap", prog_name="rtcsnap")
-def app(debug: bool, verbose: int) -> None:
+def app(debug: bool, verbose: int, log_level: str | None) -> None:
     """Volcengine RTC cloud snapshots: storage providers, verification, listing and downloads."""
-    logs.configure_cli(verbose, debug)
+    logs.configure_cli(verbose, debug, log_level)
 
 
 def _exit_code(exc: BaseException) -> int:
