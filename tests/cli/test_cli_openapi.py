@@ -269,3 +269,19 @@ def test_emulator_serve_command(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_start_update_stop_json_share_one_schema(env: dict[str, str], emulator: Emulator) -> None:
+    ids = ["--app-id", "app1", "--room-id", "room1", "--task-id", "json1"]
+    keys = {"outcome", "app_id", "room_id", "task_id", "request_id", "action", "version", "attempts"}
+    start = run_cli("start", *ids, *storage(), "--json", env=env)
+    again = run_cli("start", *ids, *storage(), "--interval", "9", "--json", env=env)
+    update = run_cli("update", *ids, "--interval", "7", "--json", env=env)
+    stop = run_cli("stop", *ids, "--json", env=env)
+    docs = [json.loads(r.stdout) for r in (start, again, update, stop)]
+    assert all(keys <= set(d) for d in docs), docs
+    assert [d["outcome"] for d in docs] == ["started", "already_started", "updated", "stopped"]
+    assert [d["action"] for d in docs] == ["StartSnapshot", "StartSnapshot", "UpdateSnapshot", "StopSnapshot"]
+    assert docs[0]["differences"] == [] and any("Interval" in d for d in docs[1]["differences"])
+    assert docs[2]["interval"] == 7 and all(d["task_id"] == "json1" for d in docs)
+    assert all(r.returncode == 0 and r.stdout.count("\n") == 1 for r in (start, again, update, stop))

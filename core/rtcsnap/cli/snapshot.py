@@ -26,6 +26,30 @@ log = logging.getLogger(__name__)
 F = Callable[..., Any]
 
 
+JSON_OPTION = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object on stdout: outcome, app_id, room_id, task_id, request_id, action, version, attempts.",
+)
+
+
+def _outcome_json(outcome: str, app_id: str, room_id: str, task_id: str, result: Any, **extra: Any) -> None:
+    """The --json schema shared by start, update and stop (documented in the README)."""
+    body = {
+        "outcome": outcome,
+        "app_id": app_id,
+        "room_id": room_id,
+        "task_id": task_id,
+        "request_id": result.request_id,
+        "action": result.action,
+        "version": result.version,
+        "attempts": result.attempts,
+        **extra,
+    }
+    print(json.dumps(body, ensure_ascii=False))
+
+
 def connection_options(fn: F) -> F:
     """--endpoint/--region/--api-version/--timeout/--dry-run, on every OpenAPI command."""
     opts = [
@@ -146,6 +170,7 @@ def _warn_prefix(prefix: str) -> None:
 @click.option(
     "--storage-secret-key", envvar="RTCSNAP_SECRET_KEY", help="Prefer the RTCSNAP_SECRET_KEY variable."
 )
+@JSON_OPTION
 @connection_options
 def start_cmd(
     app_id: str,
@@ -162,6 +187,7 @@ def start_cmd(
     verify_storage: bool,
     storage_access_key: str | None,
     storage_secret_key: str | None,
+    as_json: bool,
     endpoint: str,
     region: str | None,
     api_version: str,
@@ -200,6 +226,9 @@ def start_cmd(
             return _dry(client.prepare("StartSnapshot", request))
         result = client.start(storage=resolved, verify_storage=verify_storage, **fields)
         differs = _running_differs(client, request) if result.outcome == "already_started" else []
+    if as_json:
+        _outcome_json(result.outcome, app_id, room_id, task_id, result, differences=differs)
+        return
     note = " (the task was already running; nothing changed)" if result.outcome == "already_started" else ""
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id}{note} RequestId={result.request_id}")
     if differs:
@@ -260,6 +289,7 @@ def _running_differs(client: SnapshotClient, request: StartSnapshotRequest) -> l
     required=True,
     help="New interval in seconds (the only field UpdateSnapshot changes).",
 )
+@JSON_OPTION
 @connection_options
 def update_cmd(
     app_id: str,
@@ -267,6 +297,7 @@ def update_cmd(
     room_id: str,
     task_id: str,
     interval: int,
+    as_json: bool,
     endpoint: str,
     region: str | None,
     api_version: str,
@@ -279,17 +310,21 @@ def update_cmd(
         if dry_run:
             return _dry(client.prepare("UpdateSnapshot", **fields))
         result = client.update(**fields)
+    if as_json:
+        return _outcome_json("updated", app_id, room_id, task_id, result, interval=interval)
     out.print(f"updated: {app_id}/{room_id}/{task_id} interval={interval}s RequestId={result.request_id}")
 
 
 @app.command("stop")
 @task_options
+@JSON_OPTION
 @connection_options
 def stop_cmd(
     app_id: str,
     business_id: str | None,
     room_id: str,
     task_id: str,
+    as_json: bool,
     endpoint: str,
     region: str | None,
     api_version: str,
@@ -302,6 +337,8 @@ def stop_cmd(
         if dry_run:
             return _dry(client.prepare("StopSnapshot", **fields))
         result = client.stop(**fields)
+    if as_json:
+        return _outcome_json(result.outcome, app_id, room_id, task_id, result)
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id} RequestId={result.request_id}")
 
 
