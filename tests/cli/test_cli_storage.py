@@ -235,3 +235,16 @@ def test_providers_lists_all_seven_with_their_storage_config_identity(creds) -> 
     expected |= {"tos": ("0", "-"), "veimagex": ("3", "-")}
     assert {name: (row[2], row[3]) for name, row in rows.items()} == expected
     assert all(rows[name][5] == f"rtcsnap-{name}" for name in expected)
+
+
+def test_verify_json_is_one_object_with_every_probe(local_s3, bucket, creds) -> None:
+    ok = run_cli("verify", url(local_s3, bucket), "--json", env=creds)
+    doc = json.loads(ok.stdout)
+    assert ok.returncode == 0 and ok.stdout.count("\n") == 1
+    assert [p["capability"] for p in doc["probes"]] == ["reachable", "write", "read", "list", "delete"]
+    assert {p["status"] for p in doc["probes"]} == {"ok"} and doc["fit"] is True and doc["reason"] is None
+    assert doc["fit_for_rtc"] is True and doc["fit_for_retrieval"] is True and doc["provider"] == "s3"
+    missing = run_cli("verify", url(local_s3, new_bucket_name("missing")), "--json", env=creds)
+    gone = json.loads(missing.stdout)
+    assert missing.returncode == 1 and gone["fit"] is False and gone["reason"] == "bucket_missing"
+    no_secret(ok, creds["RTCSNAP_SECRET_KEY"])

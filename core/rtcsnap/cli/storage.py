@@ -155,11 +155,13 @@ def storage_config(target: str, show_secrets: bool, access_key: str | None, secr
     is_flag=True,
     help="Write nothing (a key that cannot delete leaves its probe object behind); RTC fitness is then unknown.",
 )
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: every probe, fitness, reason, notes.")
 @credential_options
 def verify_cmd(
     target: str,
     use: Literal["rtc", "read", "all"],
     no_write_probe: bool,
+    as_json: bool,
     access_key: str | None,
     secret_key: str | None,
 ) -> int:
@@ -172,6 +174,9 @@ def verify_cmd(
             "delete permission (e.g. a write-only RTC key) leaves it behind (--no-write-probe: write nothing)"
         )
     report = verify(t, manager=mgr, write_probe=not no_write_probe)
+    if as_json:
+        print(json.dumps(report.to_json(use), ensure_ascii=False))
+        return EXIT_OK if report.fit_for(use) else EXIT_REMOTE
     table = Table(box=None, pad_edge=False)
     for col in ("capability", "status", "reason", "detail"):
         table.add_column(col)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from rtcsnap.errors import ConfigurationError, Reason, StorageError, ValidationError
 from rtcsnap.providers.contract import Session
@@ -125,6 +125,35 @@ class VerifyReport:
         """The most telling failure reason, or None if every probe passed."""
         seen = {p.reason for p in self.probes if p.status == "failed" and p.reason is not None}
         return next((r for r in _PRIORITY if r in seen), None)
+
+    def to_json(self, use: Use = "all") -> dict[str, Any]:
+        """The report as `rtcsnap verify --json` prints it (a stable schema, documented there)."""
+        reason = self.reason_for(use)
+        return {
+            "target": self.target,
+            "provider": self.provider,
+            "probe_key": self.probe_key,
+            "probes": [
+                {
+                    "capability": p.capability,
+                    "status": p.status,
+                    "reason": p.reason.value if p.reason else None,
+                    "detail": p.detail,
+                    "expected_denial": self.expected_denial(p),
+                }
+                for p in self.probes
+            ],
+            "write_probed": self.write_probed,
+            "fit_for_rtc": self.fit_for_rtc if self.write_probed else None,
+            "fit_for_retrieval": self.fit_for_retrieval,
+            "write_only": self.write_only,
+            "use": use,
+            "fit": self.fit_for(use),
+            "reason": reason.value if reason else None,
+            "rtc_config_error": self.rtc_config_error,
+            "leftover_probe": self.leftover_probe,
+            "notes": list(self.notes),
+        }
 
     def reason_for(self, use: Use) -> Reason | None:
         """Why the key is unfit for `use` (None when it is fit): expected denials don't count."""
