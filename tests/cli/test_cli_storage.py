@@ -148,6 +148,12 @@ def test_ls_streams_keys(local_s3, bucket, creds) -> None:
     assert r.stdout.splitlines() == sorted(objects)
     long = run_cli("ls", url(local_s3, bucket), "-l", env=creds).stdout.splitlines()
     assert [int(line.split()[0]) for line in long] == [len(objects[k]) for k in sorted(objects)]
+    as_json = [
+        json.loads(line)
+        for line in run_cli("ls", url(local_s3, bucket), "--json", env=creds).stdout.splitlines()
+    ]
+    assert [(o["key"], o["size"]) for o in as_json] == [(k, len(objects[k])) for k in sorted(objects)]
+    assert all(o["etag"] and o["last_modified"] for o in as_json)
 
 
 def test_download_500_then_rerun_skips(local_s3, bucket, creds, tmp_path: Path) -> None:
@@ -235,6 +241,12 @@ def test_providers_lists_all_seven_with_their_storage_config_identity(creds) -> 
     expected |= {"tos": ("0", "-"), "veimagex": ("3", "-")}
     assert {name: (row[2], row[3]) for name, row in rows.items()} == expected
     assert all(rows[name][5] == f"rtcsnap-{name}" for name in expected)
+    doc = json.loads(run_cli("providers", "--json", env=creds).stdout)
+    as_json = {p["name"]: (p["storage_type"], p["vendor"], p["plugin"]) for p in doc["providers"]}
+    assert as_json == {
+        name: (int(t), None if v == "-" else int(v), f"rtcsnap-{name}") for name, (t, v) in expected.items()
+    }
+    assert doc["errors"] == []
 
 
 def test_verify_json_is_one_object_with_every_probe(local_s3, bucket, creds) -> None:

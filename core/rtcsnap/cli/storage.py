@@ -105,9 +105,26 @@ def human(n: int) -> str:
 
 
 @app.command()
-def providers() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: providers and load errors.")
+def providers(as_json: bool) -> None:
     """List installed storage providers, their StorageConfig Type/Vendor and capabilities."""
     mgr = manager()
+    if as_json:
+        listed = [
+            {
+                "name": e.provider.name,
+                "scheme": e.provider.scheme,
+                "storage_type": int(e.provider.storage_type),
+                "vendor": None if e.provider.vendor is None else int(e.provider.vendor),
+                "version": e.version,
+                "plugin": e.distribution or e.plugin,
+                "capabilities": list(e.provider.capabilities.names()),
+                "region_table": e.provider.region_table,
+            }
+            for e in mgr.entries()
+        ]
+        print(json.dumps({"providers": listed, "errors": [str(x) for x in mgr.errors]}, ensure_ascii=False))
+        return
     table = Table(box=None, pad_edge=False)
     for col in ("name", "scheme", "Type", "Vendor", "version", "plugin", "capabilities", "regions"):
         table.add_column(col)
@@ -210,9 +227,21 @@ def verify_cmd(
 @click.argument("prefix", default="")
 @click.option("--long", "-l", "long", is_flag=True, help="Also print size and last-modified time.")
 @click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON lines: key (exact, unescaped), size, last_modified (ISO or null), etag, checksums, uri.",
+)
 @credential_options
 def ls(
-    target: str, prefix: str, long: bool, page_size: int, access_key: str | None, secret_key: str | None
+    target: str,
+    prefix: str,
+    long: bool,
+    page_size: int,
+    as_json: bool,
+    access_key: str | None,
+    secret_key: str | None,
 ) -> None:
     """Stream the object keys under TARGET[/PREFIX] as they are listed (control characters
     escaped); a summary line goes to stderr."""
@@ -223,7 +252,17 @@ def ls(
     ):
         count += 1
         total += info.size
-        if long:
+        if as_json:
+            record = {
+                "key": info.key,
+                "size": info.size,
+                "last_modified": info.last_modified.isoformat() if info.last_modified else None,
+                "etag": info.etag,
+                "checksums": dict(info.checksums),
+                "uri": info.uri,
+            }
+            write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif long:
             when = info.last_modified.isoformat() if info.last_modified else "-"
             write(f"{info.size:>12} {when} {printable(info.key)}\n")
         else:
