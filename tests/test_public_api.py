@@ -19,3 +19,20 @@ def test_the_request_models_and_resolve_are_top_level() -> None:
 def test_every_promised_name_resolves() -> None:
     missing = [name for name in rtcsnap.__all__ if getattr(rtcsnap, name, None) is None]
     assert missing == []
+
+
+def test_clients_have_explicit_documented_signatures() -> None:
+    import inspect
+
+    import pytest
+    from rtcsnap import AsyncSnapshotClient, SnapshotClient, StorageTarget
+
+    for cls in (SnapshotClient, AsyncSnapshotClient):
+        params = inspect.signature(cls).parameters
+        assert {"access_key", "secret_key", "endpoint", "api_version", "transport", "task_log"} <= set(params)
+        assert all(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values())
+        for name in ("start", "update", "stop", "get_task"):
+            assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name} has no docstring"
+    assert inspect.getdoc(StorageTarget.parse)
+    with pytest.raises(TypeError, match="endpont"):
+        SnapshotClient("AKLTx", "secret-for-a-typo-test", endpont="cn")  # type: ignore[call-arg]

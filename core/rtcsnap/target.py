@@ -105,6 +105,13 @@ class StorageTarget:
         secret_key: str | None = None,
         session_token: str | None = None,
     ) -> StorageTarget:
+        """``SCHEME://BUCKET[/PREFIX][?region=R&endpoint=URL&OPTION=V…]``, e.g.
+        ``s3://snaps/rtc?region=us-east-1`` or ``tos://snaps?region=cn-beijing&account_id=2100…``.
+
+        Credentials never go in the URL: pass `access_key`/`secret_key` (+ `session_token`), or
+        leave them out and the provider's own chain is used (``AWS_*``, ``VOLC_*``, ``OSS_*``…;
+        `rtcsnap providers` lists the schemes, each provider's docs its options).
+        """
         parts = urlsplit(url)
         if not parts.scheme or "://" not in url:
             raise ConfigurationError(

@@ -199,7 +199,20 @@ class _ClientBase:
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
         total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
         task_log: TaskLog | Literal["default"] | None = "default",
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """A client of the snapshot OpenAPI.
+
+        Credentials: `access_key`/`secret_key` (+ `session_token`), else ``VOLC_ACCESSKEY``/
+        ``VOLC_SECRETKEY``, else ``~/.volc/credentials``. `endpoint`: ``cn`` (default),
+        ``overseas``, ``byteplus`` or any URL (the emulator's); `region` signs (default: the
+        endpoint's). `api_version`: the default version of every call. `retry`, `attempt_timeout`
+        and `total_timeout` bound each call; `qps` overrides the per-Action quotas the shared rate
+        limiters enforce (`share_rate_limit=False`: limiters of this client only). `task_log`:
+        where `start(storage=…)` records targets (`rtcsnap.tasklog`; None: nowhere). `transport`
+        replaces httpx's (sync client: the default `DeadlineTransport` is the one that enforces
+        `attempt_timeout`).
+        """
         self.credentials: Credentials = resolve_credentials(access_key, secret_key, session_token)
         self.task_log: TaskLog | None = TaskLog.default() if task_log == "default" else task_log
         """Where `start(storage=…)` records the task's target (`rtcsnap.tasklog`); None: nowhere."""
@@ -216,6 +229,11 @@ class _ClientBase:
         self._own_limiters = None if share_rate_limit else {n: RateLimiter(q) for n, q in self._qps.items()}
         self._host = urlsplit(self.endpoint).netloc
         self._urls: dict[str, httpx.URL] = {}
+        self._open(transport)
+
+    def _open(self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> None:
+        """Create the HTTP client (each subclass its own kind)."""
+        raise NotImplementedError
 
     def _url(self, req: SignedRequest) -> httpx.URL | str:
         """Parsed once per Action/Version: POST URLs never vary, and httpx parses a str on every send."""
@@ -532,9 +550,11 @@ class _ClientBase:
 class SnapshotClient(_ClientBase):
     """Blocking client over `httpx.Client`. Use as a context manager or call `close()`."""
 
-    def __init__(self, *args: Any, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
-        """`transport` replaces the default `DeadlineTransport`; only that one enforces `attempt_timeout`."""
-        super().__init__(*args, **kwargs)
+    def _open(self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> None:
+        if isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError(
+                "SnapshotClient needs a sync httpx transport (AsyncSnapshotClient takes async ones)"
+            )
         if transport is None:
             transport = DeadlineTransport()
         self._deadlines = transport if isinstance(transport, DeadlineTransport) else None
@@ -620,6 +640,7 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> CallResult:
+        """UpdateSnapshot: change a running task's interval (``image_config={"interval": N}``)."""
         return self._drive(self._op_update(request, api_version, fields))
 
     def stop(
@@ -629,6 +650,7 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StopResult:
+        """StopSnapshot; `outcome` is ``already_stopped`` when a retried stop finds the task gone."""
         return self._drive(self._op_stop(request, api_version, fields))
 
     def get_task(
@@ -638,14 +660,17 @@ class SnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> TaskResult:
+        """GetSnapshotTask: `task` is the parsed `SnapshotTask` (status, stop reason, effective
+        config), None when the answer carries none."""
         return self._drive(self._op_get_task(request, api_version, fields))
 
 
 class AsyncSnapshotClient(_ClientBase):
     """The same over `httpx.AsyncClient`; rate limiting and backoff await, never block the loop."""
 
-    def __init__(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _open(self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> None:
+        if isinstance(transport, httpx.BaseTransport):
+            raise TypeError("AsyncSnapshotClient needs an async httpx transport (httpx.AsyncBaseTransport)")
         self._http = httpx.AsyncClient(
             timeout=self.timeout, transport=transport, headers={"Accept": "application/json"}
         )
@@ -717,6 +742,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> CallResult:
+        """See `SnapshotClient.update`."""
         return await self._drive(self._op_update(request, api_version, fields))
 
     async def stop(
@@ -726,6 +752,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> StopResult:
+        """See `SnapshotClient.stop`."""
         return await self._drive(self._op_stop(request, api_version, fields))
 
     async def get_task(
@@ -735,6 +762,7 @@ class AsyncSnapshotClient(_ClientBase):
         api_version: str | ApiVersion | None = None,
         **fields: Any,
     ) -> TaskResult:
+        """See `SnapshotClient.get_task`."""
         return await self._drive(self._op_get_task(request, api_version, fields))
 
 
