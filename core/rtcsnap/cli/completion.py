@@ -1,8 +1,7 @@
 """`rtcsnap completion bash|zsh|fish`: the shell's completion script, from click's own machinery.
 
-    eval "$(rtcsnap completion bash)"                 # ~/.bashrc
-    eval "$(rtcsnap completion zsh)"                  # ~/.zshrc
-    rtcsnap completion fish > ~/.config/fish/completions/rtcsnap.fish
+Install: ``eval "$(rtcsnap completion bash)"`` in ~/.bashrc (zsh likewise in ~/.zshrc), or
+``rtcsnap completion fish > ~/.config/fish/completions/rtcsnap.fish``.
 """
 
 from __future__ import annotations
