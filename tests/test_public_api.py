@@ -36,3 +36,12 @@ def test_clients_have_explicit_documented_signatures() -> None:
     assert inspect.getdoc(StorageTarget.parse)
     with pytest.raises(TypeError, match="endpont"):
         SnapshotClient("AKLTx", "secret-for-a-typo-test", endpont="cn")  # type: ignore[call-arg]
+
+
+def test_task_status_prints_its_name_and_stays_an_integer_on_the_wire() -> None:
+    import json
+
+    from rtcsnap.models.types import TaskStatus
+
+    assert str(TaskStatus.RUNNING) == "RUNNING" and f"{TaskStatus.STOPPED}" == "STOPPED"
+    assert f"{TaskStatus.RUNNING:d}" == "2" and json.dumps({"s": TaskStatus.RUNNING}) == '{"s": 2}'

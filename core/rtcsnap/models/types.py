@@ -81,6 +81,14 @@ class TaskStatus(IntEnum):
     STOPPED = 3
     FAILED = 4
 
+    def __str__(self) -> str:
+        """The name (``RUNNING``), not the wire integer: what a person printing a task wants to
+        read. The wire keeps the integer (`to_wire`, `int(status)`)."""
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec) if not spec or spec[-1] not in "bdoxXn" else format(int(self), spec)
+
 
 ID_PATTERN = r"[a-zA-Z0-9_@\-\.]{1,128}"
 """The ID rule for AppId/BusinessId/RoomId/TaskId/UserId (spec §4)."""
