@@ -162,6 +162,7 @@ def test_download_500_then_rerun_skips(local_s3, bucket, creds, tmp_path: Path) 
     r = run_cli("download", url(local_s3, bucket, "snaps"), str(dest), "-j", "16", env=creds)
     assert r.returncode == 0, r.stderr
     assert f"downloaded {N_OBJECTS}, skipped 0" in r.stdout
+    assert re.search(r"bytes \([\d.]+ (KiB|MiB)\) in \d+\.\d s, [\d.]+ (B|KiB|MiB|GiB)/s$", r.stdout.strip())
     for k, v in objects.items():
         assert (dest / k.removeprefix("snaps/")).read_bytes() == v
     again = run_cli("download", url(local_s3, bucket, "snaps"), str(dest), env=creds)

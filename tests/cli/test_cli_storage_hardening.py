@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,10 +60,12 @@ def test_download_summary_adds_up_and_json_tells_each_object(
     plain.put_object(Bucket=bucket, Key="g/", Body=b"not empty")
     r = run_cli("download", url(local_s3, bucket), str(tmp_path / "d"), env=creds)
     assert r.returncode == 1, "one key failed"
-    assert r.stdout.strip() == (
+    counts, _, pace = r.stdout.strip().partition(" in ")
+    assert counts == (
         "listed 4: downloaded 2, skipped 1 (0 complete, 1 folder markers), failed 1 "
         "(1 unverified: no checksum); 20 bytes (20 B)"
     )
+    assert re.fullmatch(r"\d+\.\d s, \d+ B/s", pace), pace
     assert r.stderr.startswith("failed: g/: unmappable_key:")
     j = run_cli("download", url(local_s3, bucket), str(tmp_path / "d"), "--json", env=creds)
     lines = [json.loads(line) for line in j.stdout.splitlines()]
@@ -74,6 +77,8 @@ def test_download_summary_adds_up_and_json_tells_each_object(
     assert per_key["kms.jpg"]["verified"] is False and per_key["kms.jpg"]["checksum"] is None
     assert per_key["f/"]["reason"] == "folder_marker"
     assert per_key["g/"]["status"] == "failed" and per_key["g/"]["reason"] == "unmappable_key"
+    seconds = lines[-1]["summary"].pop("seconds")
+    assert isinstance(seconds, float) and seconds >= 0
     assert lines[-1] == {
         "summary": {
             "listed": 4, "downloaded": 0, "skipped": 3, "skipped_complete": 2, "skipped_folder_markers": 1,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,15 @@ from rich.progress import (
 
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, manager
 from rtcsnap.cli.snapshots import snapshots_group
-from rtcsnap.cli.storage import credential_options, download_columns, err, human, json_printer, printable
+from rtcsnap.cli.storage import (
+    credential_options,
+    download_columns,
+    err,
+    human,
+    json_printer,
+    pace,
+    printable,
+)
 from rtcsnap.models import ID_PATTERN
 from rtcsnap.target import StorageTarget
 
@@ -189,6 +198,7 @@ def download_cmd(
                 files += 1
                 bar.update(bar_task, description=f"{files}/{len(objects)} images")
 
+        started = time.monotonic()
         report = download(
             target,
             dest,
@@ -197,6 +207,7 @@ def download_cmd(
             progress=on_event if (show or as_json) else None,
             manager=manager(),
         )
+    seconds = time.monotonic() - started
     summary = {
         "indexed": len(objects),
         "downloaded": len(report.downloaded),
@@ -204,6 +215,7 @@ def download_cmd(
         "failed": len(report.failed),
         "unverified": len(report.unverified),
         "bytes": report.bytes,
+        "seconds": round(seconds, 3),
     }
     if as_json:
         print(json.dumps({"summary": summary}))
@@ -214,7 +226,7 @@ def download_cmd(
     print(
         f"task {'/'.join(task)}: {len(objects)} images: downloaded {len(report.downloaded)}, skipped "
         f"{len(report.skipped)}, failed {len(report.failed)}{unverified}; {report.bytes} bytes "
-        f"({human(report.bytes)})"
+        f"({human(report.bytes)}) {pace(report.bytes, seconds)}"
     )
     return EXIT_OK if report.ok else EXIT_REMOTE
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -295,6 +296,12 @@ def json_printer() -> Callable[[ProgressEvent], None]:
     return json_line
 
 
+def pace(size: int, seconds: float) -> str:
+    """``in 2.5 s, 4.1 MiB/s`` for a download summary."""
+    per_second = size / seconds if seconds > 0 else 0.0
+    return f"in {seconds:.1f} s, {human(int(per_second))}/s"
+
+
 def download_columns() -> tuple[ProgressColumn, ...]:
     """The progress bar of every download command."""
     return (
@@ -336,22 +343,25 @@ def download_cmd(
     columns = download_columns()
     with Progress(*columns, console=err, disable=not show) as bar:
         task = bar.add_task("listing", total=0)
-        files = 0
+        files = listed = 0
 
         def on_event(ev: ProgressEvent) -> None:
-            nonlocal files
+            nonlocal files, listed
             if as_json:
                 json_line(ev)
             if not show:
                 return
-            if ev.kind == "listed":
+            if ev.kind == "listed":  # the total grows as the listing streams in: say so
+                listed += 1
                 bar.update(task, total=(bar.tasks[0].total or 0) + ev.size)
             elif ev.kind in ("bytes", "skipped"):
                 bar.advance(task, ev.size)
             if ev.kind in ("done", "skipped", "failed"):
                 files += 1
-                bar.update(task, description=f"{files} files")
+            if ev.kind in ("listed", "done", "skipped", "failed"):
+                bar.update(task, description=f"{files} done of {listed} listed so far")
 
+        started = time.monotonic()
         report = download(
             t,
             dest,
@@ -361,6 +371,7 @@ def download_cmd(
             progress=on_event if (show or as_json) else None,
             manager=manager(),
         )
+    seconds = time.monotonic() - started
     complete = len(report.skipped) - len(report.folder_markers)
     summary = {
         "listed": report.listed,
@@ -371,6 +382,7 @@ def download_cmd(
         "failed": len(report.failed),
         "unverified": len(report.unverified),
         "bytes": report.bytes,
+        "seconds": round(seconds, 3),
     }
     if as_json:
         print(json.dumps({"summary": summary}))
@@ -381,6 +393,7 @@ def download_cmd(
     print(
         f"listed {report.listed}: downloaded {len(report.downloaded)}, skipped {len(report.skipped)} "
         f"({complete} complete, {len(report.folder_markers)} folder markers), "
-        f"failed {len(report.failed)}{unverified}; {report.bytes} bytes ({human(report.bytes)})"
+        f"failed {len(report.failed)}{unverified}; {report.bytes} bytes ({human(report.bytes)}) "
+        f"{pace(report.bytes, seconds)}"
     )
     return EXIT_OK if report.ok else EXIT_REMOTE
