@@ -171,15 +171,21 @@ def url_of(sock: socket.socket, host: str) -> str:
 
 
 class _ReadyServer(uvicorn.Server):
-    """uvicorn that reports when it accepts connections; no signal handling of its own is changed."""
+    """uvicorn that reports when it accepts connections; no signal handling of its own is changed.
+    `announce`: log uvicorn's "running on" line, which it writes only for sockets it bound itself."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None, *, announce: bool = False
+    ) -> None:
         super().__init__(config)
         self.ready = threading.Event()
         self._on_ready = on_ready
+        self._announce = announce
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self._announce and sockets and not self.should_exit:
+            self._log_started_message(sockets)
         self.ready.set()
         if self._on_ready is not None and not self.should_exit:
             self._on_ready()
@@ -327,7 +333,7 @@ def serve_app(
         log_level=log_level,
         timeout_graceful_shutdown=2,
     )
-    server = _AnnouncingServer(uv_config, on_ready)
+    server = _ReadyServer(uv_config, on_ready, announce=True)
     tune_gc_for_serving()
     try:
         server.run(sockets=[listener])
@@ -335,21 +341,6 @@ def serve_app(
         pass  # uvicorn re-raises the SIGINT it handled once it has shut down (as uvicorn.run does)
     finally:
         listener.close()
-
-
-class _AnnouncingServer(_ReadyServer):
-    """uvicorn logs its "running on" line only for sockets it bound itself: log it for ours too."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        if sockets:
-            await uvicorn.Server.startup(self, sockets)
-            if not self.should_exit:
-                self._log_started_message(sockets)
-            self.ready.set()
-            if self._on_ready is not None and not self.should_exit:
-                self._on_ready()
-        else:
-            await super().startup(sockets)
 
 
 __all__ = [
