@@ -2,7 +2,7 @@
 """Bootstrap for a fresh machine that has only python3 and pip.
 
     python3 run.py test [pytest args]   # install uv if missing, sync the locked workspace, run the tests
-    python3 run.py demo [name]          # same set-up, then run the offline demo (default: demo)
+    python3 run.py demo [options]       # same set-up, then the offline demo (`--help`: --storage, --seconds, …)
 
 Afterwards the CLI is `.venv/bin/rtcsnap` (uv may not be on PATH: it was installed as a module,
 `python3 -m uv`).

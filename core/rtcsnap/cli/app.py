@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     from rtcsnap.cli import (  # noqa: F401  (registers commands)
         callbacks,
         completion,
+        demo,
         emulator,
         emulator_room,
         provider,
