@@ -57,7 +57,11 @@ def test_ten_thousand_chaos_callbacks_store_exactly_the_valid_unique_ones(db_url
         assert len(ids) == EVENTS and set(ids) == set(sent)  # each valid event once, nothing else
         assert receiver.index.count() == (EVENTS, EVENTS)
         assert receiver.metrics["accepted"] == EVENTS
-        assert receiver.metrics["duplicates"] == stats.duplicates
+        # every chaos duplicate is answered as one; so may be a retry the sender made after an
+        # answer it did not get in time (a loaded machine): the event was stored by the first try
+        retries = stats.attempts - EVENTS - stats.duplicates - stats.bad_signatures
+        assert retries >= 0
+        assert stats.duplicates <= receiver.metrics["duplicates"] <= stats.duplicates + retries
         assert receiver.metrics["bad_signature"] == stats.bad_signatures
     finally:
         receiver.close()
