@@ -26,7 +26,18 @@ def manager() -> ProviderManager:
     return mgr
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="\b\nExamples:\n"
+    "  rtcsnap providers\n"
+    "  rtcsnap verify 's3://snaps/rtc?region=us-east-1'\n"
+    "  rtcsnap start --profile prod --room-id R --task-id T --storage @evidence\n"
+    "  rtcsnap ls @evidence -l\n"
+    "  rtcsnap config check\n"
+    "\n"
+    "Each command's --help lists its examples; TARGET commands also each installed provider's URL "
+    "form and credential sources. Profiles and @NAME targets: rtcsnap config --help, docs/profiles.md.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and rtcsnap's debug log.")
 @click.option(
     "-v",
@@ -66,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     from rtcsnap.cli import (  # noqa: F401  (registers commands)
         callbacks,
         completion,
+        config,
         demo,
         emulator,
         emulator_room,

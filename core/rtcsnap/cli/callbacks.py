@@ -18,12 +18,16 @@ import click
 
 from rtcsnap import secrets
 from rtcsnap.cli.app import app, manager
+from rtcsnap.cli.helptext import examples
 from rtcsnap.cli.serving import announcer, endpoint_of, listen
 
 SECRET_ENV = "RTCSNAP_CALLBACK_SECRET"
 
 
-@app.group("callbacks")
+@app.group(
+    "callbacks",
+    epilog=examples(f"{SECRET_ENV}=… rtcsnap callbacks serve --db snaps.db --port 8080"),
+)
 def callbacks_group() -> None:
     """Receive RTC's signed callbacks into a snapshot index."""
 
@@ -32,12 +36,20 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-@callbacks_group.command("serve")
+@callbacks_group.command(
+    "serve",
+    epilog=examples(
+        f"{SECRET_ENV}=… rtcsnap callbacks serve --db snaps.db --host 0.0.0.0 --port 8080",
+        f"{SECRET_ENV}=… rtcsnap callbacks serve --db postgresql+psycopg://u@db/snaps --path /rtc -q",
+        f"{SECRET_ENV}=… rtcsnap callbacks serve --db snaps.db --port 0 --json   # prints the ready line",
+        note=f"The secret: --secret, else {SECRET_ENV} (the one configured in the RTC console).",
+    ),
+)
 @click.option(
     "--db", "db", required=True, help="Index URL (sqlite:///x.db, postgresql+psycopg://…) or a path."
 )
 @click.option("--secret", help=f"The callback secret (prefer {SECRET_ENV}).")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
 @click.option(
     "--path", "path", default="/", show_default=True, help="Where RTC posts; metrics at PATH/metrics."
@@ -50,7 +62,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     help="Seconds EventTime may be away from now (0: no replay check).",
 )
 @click.option("--json", "as_json", is_flag=True, help='One ready line {"endpoint": URL, "pid": N} on stdout.')
-@click.option("--quiet", is_flag=True, help="No access log.")
+@click.option("--quiet", "-q", is_flag=True, help="No access log.")
 def serve_cmd(
     db: str, secret: str | None, host: str, port: int, path: str, freshness: float, as_json: bool, quiet: bool
 ) -> None:

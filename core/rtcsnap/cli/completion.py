@@ -10,11 +10,19 @@ import click
 from click.shell_completion import get_completion_class
 
 from rtcsnap.cli.app import app
+from rtcsnap.cli.helptext import examples
 
 COMPLETE_VAR = "_RTCSNAP_COMPLETE"
 
 
-@app.command("completion")
+@app.command(
+    "completion",
+    epilog=examples(
+        'eval "$(rtcsnap completion bash)"',
+        'eval "$(rtcsnap completion zsh)"',
+        "rtcsnap completion fish > ~/.config/fish/completions/rtcsnap.fish",
+    ),
+)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion_cmd(shell: str) -> None:
     """Print the completion script for SHELL (commands, options, choices).

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rtcsnap.cli.app import app
+from rtcsnap.cli.helptext import examples
 from rtcsnap.cli.serving import announcer, endpoint_of, listen
 from rtcsnap.emulator.object_keys import DEFAULT_TEMPLATE
 from rtcsnap.errors import ConfigurationError
@@ -18,7 +19,14 @@ if TYPE_CHECKING:
     from rtcsnap.emulator.callbacks import CallbackSender
 
 
-@app.group("emulator")
+@app.group(
+    "emulator",
+    epilog=examples(
+        "RTCSNAP_EMULATOR_KEYS=AK:SK rtcsnap emulator serve --port 8000",
+        "rtcsnap emulator storage s3 --bucket snaps",
+        "rtcsnap emulator room publish app1 room1 alice",
+    ),
+)
 def emulator_group() -> None:
     """The local emulator of the snapshot OpenAPI."""
 
@@ -46,8 +54,17 @@ def _keys(access_keys: tuple[str, ...], secret_keys: tuple[str, ...]) -> dict[st
 STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
 
 
-@emulator_group.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@emulator_group.command(
+    "serve",
+    epilog=examples(
+        "rtcsnap emulator serve --access-key AK --secret-key SK",
+        "RTCSNAP_EMULATOR_KEYS=AK:SK rtcsnap emulator serve --port 0 --json -q",
+        "rtcsnap emulator serve --rooms rooms.toml --storage-endpoint s3=http://127.0.0.1:9000 "
+        "--callback-url http://127.0.0.1:8080/ --callback-secret S",
+        note="Then: rtcsnap start --endpoint http://127.0.0.1:8000 … (docs/emulator.md).",
+    ),
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port."
 )
@@ -55,7 +72,9 @@ STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
 @click.option(
     "--secret-key", "secret_keys", multiple=True, help="Repeatable; prefer RTCSNAP_EMULATOR_KEYS=AK:SK,..."
 )
-@click.option("--region", default="cn-north-1", show_default=True, help="Signing region the gateway expects.")
+@click.option(
+    "--region", "-r", default="cn-north-1", show_default=True, help="Signing region the gateway expects."
+)
 @click.option("--legacy-200-errors", is_flag=True, help="Answer 2022-06-01 errors with HTTP 200 + Error.")
 @click.option(
     "--rooms", "rooms_file", type=click.Path(dir_okay=False, path_type=Path), help="Rooms TOML file."
@@ -74,7 +93,13 @@ STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
     metavar="KIND=AK:SK",
     help="Repeatable: the key RTC's own authorization stands for (tos, veimagex).",
 )
-@click.option("--object-key-template", default=DEFAULT_TEMPLATE, show_default=True)
+@click.option(
+    "--object-key-template",
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="Object key of each image; placeholders AppId RoomId TaskId BusinessId UserId StreamType "
+    "Index TimeStamp ext.",
+)
 @click.option(
     "--backup-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -91,7 +116,7 @@ STORAGE_KINDS = ("s3", "tos", "veimagex", "oss", "obs", "cos", "kodo")
 )
 @click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Capture threads.")
 @click.option("--json", "as_json", is_flag=True, help='One ready line {"endpoint": URL, "pid": N} on stdout.')
-@click.option("--quiet", is_flag=True, help="No access log.")
+@click.option("--quiet", "-q", is_flag=True, help="No access log.")
 def serve_cmd(
     host: str,
     port: int,
@@ -179,9 +204,16 @@ def _key_pair(option: str, value: str | None) -> tuple[str, str] | None:
     return ak, sk
 
 
-@emulator_group.command("storage")
+@emulator_group.command(
+    "storage",
+    epilog=examples(
+        "rtcsnap emulator storage s3 --bucket snaps",
+        "rtcsnap emulator storage tos --bucket snaps --write-only-key WAK:WSK --read-only-key RAK:RSK",
+        "rtcsnap emulator storage oss --port 9000 --access-key AK --secret-key SK | jq -r .target",
+    ),
+)
 @click.argument("kind", type=click.Choice(STORAGE_KINDS))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: a free port.")
 @click.option(
     "--bucket", "buckets", multiple=True, help="Repeatable; veImageX: service ids. Created at start."

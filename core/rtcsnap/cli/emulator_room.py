@@ -16,6 +16,7 @@ from urllib.parse import quote
 import click
 
 from rtcsnap.cli.emulator import emulator_group
+from rtcsnap.cli.helptext import examples
 from rtcsnap.cli.storage import print_table
 from rtcsnap.errors import ConfigurationError, RtcSnapError
 
@@ -33,7 +34,14 @@ class EmulatorControlError(RtcSnapError):
     """The control API could not be reached, failed (5xx), or answered something not its JSON."""
 
 
-@emulator_group.group("room")
+@emulator_group.group(
+    "room",
+    epilog=examples(
+        "rtcsnap emulator room publish app1 room1 alice --size 1280x720",
+        "rtcsnap emulator room camera app1 room1 alice off",
+        "rtcsnap emulator room list app1 room1",
+    ),
+)
 def room_group() -> None:
     """Publish, unpublish and switch cameras in a running emulator's rooms."""
 
@@ -113,7 +121,14 @@ def _size(value: str | None) -> tuple[int, int] | None:
     return int(w), int(h)
 
 
-@room_group.command("publish")
+@room_group.command(
+    "publish",
+    epilog=examples(
+        "rtcsnap emulator room publish app1 room1 alice",
+        "rtcsnap emulator room publish app1 room1 bob --screen --size 1920x1080",
+        "rtcsnap emulator room publish app1 room1 carol --source clip.mp4 --endpoint http://127.0.0.1:8001",
+    ),
+)
 @_user_args
 @_screen
 @click.option(
@@ -138,7 +153,13 @@ def publish_cmd(
     print(_describe(_call(endpoint, "POST", _path(app, room, user, "publish"), body)))
 
 
-@room_group.command("unpublish")
+@room_group.command(
+    "unpublish",
+    epilog=examples(
+        "rtcsnap emulator room unpublish app1 room1 alice",
+        "rtcsnap emulator room unpublish app1 room1 bob --screen",
+    ),
+)
 @_user_args
 @_screen
 @_endpoint
@@ -148,7 +169,13 @@ def unpublish_cmd(app: str, room: str, user: str, screen: bool, endpoint: str) -
     print(_describe(stream))
 
 
-@room_group.command("camera")
+@room_group.command(
+    "camera",
+    epilog=examples(
+        "rtcsnap emulator room camera app1 room1 alice off",
+        "rtcsnap emulator room camera app1 room1 alice on",
+    ),
+)
 @_user_args
 @click.argument("state", type=click.Choice(["on", "off"]))
 @_screen
@@ -159,7 +186,10 @@ def camera_cmd(app: str, room: str, user: str, state: str, screen: bool, endpoin
     print(_describe(_call(endpoint, "POST", _path(app, room, user, "camera"), body)))
 
 
-@room_group.command("list")
+@room_group.command(
+    "list",
+    epilog=examples("rtcsnap emulator room list app1 room1", "rtcsnap emulator room list app1 room1 --json"),
+)
 @click.argument("app")
 @click.argument("room")
 @click.option("--json", "as_json", is_flag=True, help="Print the control API's JSON.")

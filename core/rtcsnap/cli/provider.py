@@ -13,16 +13,24 @@ from pathlib import Path
 import click
 
 from rtcsnap.cli.app import app, manager
+from rtcsnap.cli.helptext import examples
 from rtcsnap.providers.manager import GROUP
 from rtcsnap.scaffold import STUBBED, Spec, check_directory, check_free, scaffold, served_by
 
 
-@app.group("provider")
+@app.group("provider", epilog=examples("rtcsnap provider new minio --s3-compatible"))
 def provider_group() -> None:
     """Write your own storage provider (`rtcsnap providers` lists the installed ones)."""
 
 
-@provider_group.command("new")
+@provider_group.command(
+    "new",
+    epilog=examples(
+        "rtcsnap provider new minio --s3-compatible",
+        "rtcsnap provider new azure --dir ./rtcsnap-azure",
+        "rtcsnap provider new mytos --type 0 --json",
+    ),
+)
 @click.argument("name")
 @click.option(
     "--dir",

@@ -1,7 +1,10 @@
 """OpenAPI commands: start, update, stop, status (GetSnapshotTask).
 
-OpenAPI credentials: ``VOLC_ACCESSKEY`` / ``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) or
-``~/.volc/credentials``. Storage credentials for ``--storage``: as for the storage commands.
+OpenAPI credentials: the ``--profile`` account's reference, else ``VOLC_ACCESSKEY`` /
+``VOLC_SECRETKEY`` (+ ``VOLC_SESSION_TOKEN``) or ``~/.volc/credentials``. An option given on the
+command line (or through its environment variable) wins over the profile's value, the profile
+over the option's default. Storage credentials for ``--storage``: as for the storage commands
+(``@NAME``: its write key, the one RTC is given).
 """
 
 from __future__ import annotations
@@ -10,16 +13,21 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from rtcsnap import profiles
 from rtcsnap.cli.app import app, manager
+from rtcsnap.cli.helptext import OPENAPI_CREDENTIALS, TargetCommand, examples
 from rtcsnap.cli.storage import err, out
 from rtcsnap.errors import RtcSnapError, ValidationError
 from rtcsnap.models import ApiVersion, StartSnapshotRequest
 from rtcsnap.openapi.client import SignedRequest, SnapshotClient
 from rtcsnap.storage import resolve
+from rtcsnap.target import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,7 @@ def _outcome_json(outcome: str, app_id: str, room_id: str, task_id: str, result:
 
 
 def connection_options(fn: F) -> F:
-    """--endpoint/--region/--api-version/--timeout/--dry-run, on every OpenAPI command."""
+    """--profile/--endpoint/--region/--api-version/--timeout/--dry-run, on every OpenAPI command."""
     opts = [
         click.option(
             "--dry-run",
@@ -59,23 +67,41 @@ def connection_options(fn: F) -> F:
             help="Print the exact signed HTTP request (secrets masked); send nothing.",
         ),
         click.option(
-            "--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True, help="Seconds."
+            "--timeout",
+            type=click.FloatRange(0.1, 600),
+            default=10.0,
+            show_default=True,
+            help="Seconds per request.",
         ),
         click.option(
             "--api-version",
             type=click.Choice([v.value for v in ApiVersion]),
             default=ApiVersion.V2022_06_01.value,
             show_default=True,
+            help="OpenAPI Version of the call (default: the profile's, else 2022-06-01).",
         ),
         click.option(
-            "--region", default=None, help="Signing region (default: the endpoint's; cn-north-1 for URLs)."
+            "--region",
+            "-r",
+            default=None,
+            help="Signing region (default: the profile's with its endpoint, else the endpoint's; "
+            "cn-north-1 for URLs).",
         ),
         click.option(
             "--endpoint",
             envvar="RTCSNAP_ENDPOINT",
             default="cn",
             show_default=True,
-            help="cn | overseas | byteplus | any URL (e.g. the emulator's http://127.0.0.1:PORT).",
+            help="cn | overseas | byteplus | any URL (e.g. the emulator's http://127.0.0.1:PORT); "
+            "env RTCSNAP_ENDPOINT (default: the profile's, else cn).",
+        ),
+        click.option(
+            "--profile",
+            envvar=profiles.PROFILE_ENV,
+            metavar="NAME",
+            default=None,
+            help="An [accounts.NAME] of the config file: endpoint, region, api_version, app_id and "
+            f"credentials (env {profiles.PROFILE_ENV}; rtcsnap config path).",
         ),
     ]
     for opt in opts:
@@ -83,16 +109,83 @@ def connection_options(fn: F) -> F:
     return fn
 
 
+APP_ID = click.option(
+    "--app-id",
+    envvar="RTCSNAP_APP_ID",
+    default=None,
+    help="The RTC AppId (env RTCSNAP_APP_ID, else the profile's app_id); required.",
+)
+
+
 def task_options(fn: F) -> F:
     opts = [
-        click.option("--task-id", required=True),
-        click.option("--room-id", required=True),
-        click.option("--business-id", default=None),
-        click.option("--app-id", required=True, envvar="RTCSNAP_APP_ID"),
+        click.option(
+            "--task-id", required=True, help="The snapshot task's TaskId (yours to choose at start)."
+        ),
+        click.option("--room-id", required=True, help="The RTC RoomId."),
+        click.option("--business-id", default=None, help="The BusinessId, if the app uses one."),
+        APP_ID,
     ]
     for opt in opts:
         fn = opt(fn)
     return fn
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom an OpenAPI command calls: its options merged with its --profile."""
+
+    endpoint: str
+    region: str | None
+    api_version: str
+    app_id: str
+    credentials: Credentials | None
+
+    def client(self, timeout: float) -> SnapshotClient:
+        creds = self.credentials
+        if creds is None:
+            return SnapshotClient(
+                endpoint=self.endpoint, region=self.region, api_version=self.api_version, timeout=timeout
+            )
+        token = creds.session_token.get_secret_value() if creds.session_token is not None else None
+        return SnapshotClient(
+            creds.access_key,
+            creds.secret_key.get_secret_value(),
+            token,
+            endpoint=self.endpoint,
+            region=self.region,
+            api_version=self.api_version,
+            timeout=timeout,
+        )
+
+
+def connection(
+    profile: str | None, endpoint: str, region: str | None, api_version: str, app_id: str | None
+) -> Connection:
+    """The options of this command merged with the --profile account: an option given on the
+    command line or through its environment variable wins; the profile's region goes with its
+    endpoint (an --endpoint naming another drops it)."""
+    creds = None
+    if profile:
+        ctx = click.get_current_context()
+
+        def given(name: str) -> bool:
+            return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+
+        acc = profiles.account(profile)
+        creds = acc.credentials
+        own_endpoint = not given("endpoint") or acc.endpoint in (None, endpoint)
+        if not given("endpoint") and acc.endpoint is not None:
+            endpoint = acc.endpoint
+        if region is None and own_endpoint:
+            region = acc.region
+        if not given("api_version") and acc.api_version is not None:
+            api_version = acc.api_version
+        app_id = app_id or acc.app_id
+    if not app_id:
+        where = " or the profile's app_id" if profile else " or --profile NAME with an app_id"
+        raise click.UsageError(f"Missing option '--app-id' (or RTCSNAP_APP_ID{where}).")
+    return Connection(endpoint, region, api_version, app_id, creds)
 
 
 def iso_ms(ms: int | None) -> str:
@@ -103,10 +196,6 @@ def iso_ms(ms: int | None) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _client(endpoint: str, region: str | None, api_version: str, timeout: float) -> SnapshotClient:
-    return SnapshotClient(endpoint=endpoint, region=region, api_version=api_version, timeout=timeout)
 
 
 def _ids(app_id: str, business_id: str | None, room_id: str, task_id: str) -> dict[str, Any]:
@@ -142,38 +231,59 @@ def _warn_prefix(prefix: str) -> None:
     )
 
 
-@app.command("start")
+@app.command(
+    "start",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap start --app-id A --room-id R --task-id T --storage 's3://snaps/rtc?region=us-east-1'",
+        "rtcsnap start --profile prod --room-id R --task-id T --storage @evidence --verify-storage",
+        "rtcsnap start --profile prod --room-id R --task-id T --storage @evidence --stream alice "
+        "--stream bob:screen --interval 5 --format png",
+        "rtcsnap start --endpoint http://127.0.0.1:8000 --app-id A --room-id R --task-id T --storage @evidence --dry-run",
+        note=OPENAPI_CREDENTIALS,
+    ),
+)
 @task_options
 @click.option(
     "--stream",
     "streams",
     multiple=True,
     metavar="USER_ID[:STREAM_TYPE]",
-    help="Repeatable; none = all streams.",
+    help="Repeatable; STREAM_TYPE 0|main (default) or 1|screen; none = all streams.",
 )
 @click.option("--max-idle-time", type=int, default=None, help="Seconds (default 180).")
-@click.option("--format", "image_format", type=click.Choice(["jpeg", "png"]), default=None)
-@click.option("--width", type=int, default=None)
-@click.option("--height", type=int, default=None)
+@click.option(
+    "--format",
+    "image_format",
+    type=click.Choice(["jpeg", "png"]),
+    default=None,
+    help="Image format (default jpeg).",
+)
+@click.option("--width", type=int, default=None, help="Image width in pixels (default: the stream's).")
+@click.option("--height", type=int, default=None, help="Image height in pixels (default: the stream's).")
 @click.option("--interval", type=int, default=None, help="Seconds between snapshots (1-600, default 2).")
 @click.option(
     "--storage",
     "storage",
     required=True,
     metavar="TARGET",
-    help="Storage URL; its provider builds StorageConfig.",
+    help="Storage URL or @NAME (its write key); its provider builds StorageConfig.",
 )
 @click.option("--verify-storage", is_flag=True, help="Probe that the storage key can write before sending.")
 @click.option(
-    "--storage-access-key", envvar="RTCSNAP_ACCESS_KEY", help="Key RTC writes with (default: provider's env)."
+    "--storage-access-key",
+    envvar="RTCSNAP_ACCESS_KEY",
+    help="Key RTC writes with (env RTCSNAP_ACCESS_KEY; default: @NAME's write key, else the provider's env).",
 )
 @click.option(
-    "--storage-secret-key", envvar="RTCSNAP_SECRET_KEY", help="Prefer the RTCSNAP_SECRET_KEY variable."
+    "--storage-secret-key",
+    envvar="RTCSNAP_SECRET_KEY",
+    help="Its secret; prefer the RTCSNAP_SECRET_KEY variable.",
 )
 @JSON_OPTION
 @connection_options
 def start_cmd(
-    app_id: str,
+    app_id: str | None,
     business_id: str | None,
     room_id: str,
     task_id: str,
@@ -193,6 +303,7 @@ def start_cmd(
     api_version: str,
     timeout: float,
     dry_run: bool,
+    profile: str | None,
 ) -> None:
     """StartSnapshot: screenshot streams of a room every --interval seconds into --storage.
 
@@ -201,7 +312,9 @@ def start_cmd(
     """
     from rtcsnap.cli.storage import _target
 
-    target = _target(storage, storage_access_key, storage_secret_key)
+    conn = connection(profile, endpoint, region, api_version, app_id)
+    app_id = conn.app_id
+    target = _target(storage, "write", storage_access_key, storage_secret_key)
     provider, resolved = resolve(target, manager())
     image = {
         k: v
@@ -217,11 +330,11 @@ def start_cmd(
         fields["image_config"] = image
     # validated here, before anything is sent or printed: a usage error stays one line on stderr
     request = StartSnapshotRequest(
-        api_version=ApiVersion(api_version), storage_config=provider.storage_config(resolved), **fields
+        api_version=ApiVersion(conn.api_version), storage_config=provider.storage_config(resolved), **fields
     )
     if resolved.prefix:
         _warn_prefix(resolved.prefix)
-    with _client(endpoint, region, api_version, timeout) as client:
+    with conn.client(timeout) as client:
         if dry_run:
             return _dry(client.prepare("StartSnapshot", request))
         result = client.start(storage=resolved, verify_storage=verify_storage, **fields)
@@ -281,7 +394,14 @@ def _running_differs(client: SnapshotClient, request: StartSnapshotRequest) -> l
     return differences(request.to_wire(mask_secrets=True), task.to_wire(mask_secrets=True))
 
 
-@app.command("update")
+@app.command(
+    "update",
+    epilog=examples(
+        "rtcsnap update --app-id A --room-id R --task-id T --interval 10",
+        "rtcsnap update --profile prod --room-id R --task-id T --interval 10 --json",
+        note=OPENAPI_CREDENTIALS,
+    ),
+)
 @task_options
 @click.option(
     "--interval",
@@ -292,7 +412,7 @@ def _running_differs(client: SnapshotClient, request: StartSnapshotRequest) -> l
 @JSON_OPTION
 @connection_options
 def update_cmd(
-    app_id: str,
+    app_id: str | None,
     business_id: str | None,
     room_id: str,
     task_id: str,
@@ -303,10 +423,13 @@ def update_cmd(
     api_version: str,
     timeout: float,
     dry_run: bool,
+    profile: str | None,
 ) -> None:
     """UpdateSnapshot: change the interval of a running task."""
+    conn = connection(profile, endpoint, region, api_version, app_id)
+    app_id = conn.app_id
     fields = {**_ids(app_id, business_id, room_id, task_id), "image_config": {"interval": interval}}
-    with _client(endpoint, region, api_version, timeout) as client:
+    with conn.client(timeout) as client:
         if dry_run:
             return _dry(client.prepare("UpdateSnapshot", **fields))
         result = client.update(**fields)
@@ -315,12 +438,19 @@ def update_cmd(
     out.print(f"updated: {app_id}/{room_id}/{task_id} interval={interval}s RequestId={result.request_id}")
 
 
-@app.command("stop")
+@app.command(
+    "stop",
+    epilog=examples(
+        "rtcsnap stop --app-id A --room-id R --task-id T",
+        "rtcsnap stop --profile prod --room-id R --task-id T --json",
+        note=OPENAPI_CREDENTIALS,
+    ),
+)
 @task_options
 @JSON_OPTION
 @connection_options
 def stop_cmd(
-    app_id: str,
+    app_id: str | None,
     business_id: str | None,
     room_id: str,
     task_id: str,
@@ -330,10 +460,13 @@ def stop_cmd(
     api_version: str,
     timeout: float,
     dry_run: bool,
+    profile: str | None,
 ) -> None:
-    """StopSnapshot."""
+    """StopSnapshot: end a running task (stopped, or already_stopped)."""
+    conn = connection(profile, endpoint, region, api_version, app_id)
+    app_id = conn.app_id
     fields = _ids(app_id, business_id, room_id, task_id)
-    with _client(endpoint, region, api_version, timeout) as client:
+    with conn.client(timeout) as client:
         if dry_run:
             return _dry(client.prepare("StopSnapshot", **fields))
         result = client.stop(**fields)
@@ -342,14 +475,22 @@ def stop_cmd(
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id} RequestId={result.request_id}")
 
 
-@app.command("status")
-@click.option("--app-id", required=True, envvar="RTCSNAP_APP_ID")
-@click.option("--room-id", required=True)
-@click.option("--task-id", required=True, help="For console auto-snapshot tasks: the UserId.")
-@click.option("--json", "as_json", is_flag=True, help="Print the task as wire JSON.")
+@app.command(
+    "status",
+    epilog=examples(
+        "rtcsnap status --app-id A --room-id R --task-id T",
+        "rtcsnap status --profile prod --room-id R --task-id T --json | jq .Status",
+        "RTCSNAP_PROFILE=prod rtcsnap status --room-id R --task-id T --api-version 2023-11-01",
+        note=OPENAPI_CREDENTIALS,
+    ),
+)
+@APP_ID
+@click.option("--room-id", required=True, help="The RTC RoomId.")
+@click.option("--task-id", required=True, help="The TaskId; for console auto-snapshot tasks: the UserId.")
+@click.option("--json", "as_json", is_flag=True, help="Print the task as wire JSON (secrets masked).")
 @connection_options
 def status_cmd(
-    app_id: str,
+    app_id: str | None,
     room_id: str,
     task_id: str,
     as_json: bool,
@@ -358,10 +499,13 @@ def status_cmd(
     api_version: str,
     timeout: float,
     dry_run: bool,
+    profile: str | None,
 ) -> None:
     """GetSnapshotTask: status, stop reason and the effective configuration (secrets masked)."""
+    conn = connection(profile, endpoint, region, api_version, app_id)
+    app_id = conn.app_id
     fields: dict[str, Any] = {"app_id": app_id, "room_id": room_id, "task_id": task_id}
-    with _client(endpoint, region, api_version, timeout) as client:
+    with conn.client(timeout) as client:
         if dry_run:
             return _dry(client.prepare("GetSnapshotTask", **fields))
         result = client.get_task(**fields)

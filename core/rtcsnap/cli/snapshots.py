@@ -16,13 +16,21 @@ from typing import Any
 import click
 
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, app, manager
+from rtcsnap.cli.helptext import examples
 from rtcsnap.cli.storage import print_table
 
 DB_HELP = "Index URL (sqlite:///x.db, postgresql+psycopg://…) or a SQLite file path."
 TIME_HELP = "Unix time in ms, or an ISO 8601 / RFC 3339 time (no zone: UTC)."
 
 
-@app.group("snapshots")
+@app.group(
+    "snapshots",
+    epilog=examples(
+        "rtcsnap snapshots list --db snaps.db --task-id task1 --since 2024-05-01T12:00:00Z",
+        "rtcsnap snapshots manifest --db snaps.db --task app1/room1/task1",
+        "rtcsnap snapshots download --db snaps.db --task app1/room1/task1 ./images",
+    ),
+)
 def snapshots_group() -> None:
     """The snapshot index: list records, replay hooks, a task's manifest and download."""
 
@@ -89,12 +97,19 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
     print_table(table)
 
 
-@snapshots_group.command("list")
+@snapshots_group.command(
+    "list",
+    epilog=examples(
+        "rtcsnap snapshots list --db snaps.db --app-id app1 --room-id room1",
+        "rtcsnap snapshots list --db snaps.db --user-id alice --stream-type 1 --since 2024-05-01T12:00:00Z",
+        "rtcsnap snapshots list --db sqlite:///snaps.db --limit 10 --json | jq -r .object_key",
+    ),
+)
 @click.option("--db", "db", required=True, help=DB_HELP)
-@click.option("--app-id")
-@click.option("--room-id")
-@click.option("--task-id")
-@click.option("--user-id")
+@click.option("--app-id", help="Only images of this AppId.")
+@click.option("--room-id", help="Only images of this RoomId.")
+@click.option("--task-id", help="Only images of this TaskId.")
+@click.option("--user-id", help="Only images of this user's streams.")
 @click.option("--stream-type", type=click.Choice(["0", "1"]), help="0: main stream, 1: screen share.")
 @click.option("--since", callback=_since, help=f"Images taken at or after this time. {TIME_HELP}")
 @click.option("--until", callback=_until, help=f"Images taken before this time. {TIME_HELP}")
@@ -158,7 +173,13 @@ def list_cmd(
         index.close()
 
 
-@snapshots_group.command("replay-hooks")
+@snapshots_group.command(
+    "replay-hooks",
+    epilog=examples(
+        "rtcsnap snapshots replay-hooks --db snaps.db",
+        "rtcsnap snapshots replay-hooks --db snaps.db --app-id app1 --json",
+    ),
+)
 @click.option("--db", "db", required=True, help=DB_HELP)
 @click.option("--app-id", help="Only events of this app.")
 @click.option("--task-id", help="Only events with snapshots of this task.")

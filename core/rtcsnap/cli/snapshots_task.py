@@ -20,7 +20,9 @@ from rich.progress import (
     Progress,
 )
 
+from rtcsnap import profiles
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, manager
+from rtcsnap.cli.helptext import TargetCommand, examples
 from rtcsnap.cli.snapshots import snapshots_group
 from rtcsnap.cli.storage import (
     credential_options,
@@ -59,14 +61,16 @@ TASK = click.option("--task", required=True, callback=_task, metavar="APP/ROOM/T
 STORAGE = click.option(
     "--storage",
     metavar="TARGET",
-    help="Where the task stored its images (default: the target rtcsnap started it with, from the task log).",
+    help="Where the task stored its images: a URL or @NAME (its read key); default: the target "
+    "rtcsnap started it with, from the task log.",
 )
 
 
 def storage_target(
     storage: str | None, task: tuple[str, str, str], access_key: str | None, secret_key: str | None
 ) -> StorageTarget:
-    """--storage, or the target the task log recorded when rtcsnap's client started the task."""
+    """--storage (a URL or @NAME, with its read key), or the target the task log recorded when
+    rtcsnap's client started the task."""
     if storage is None:
         from rtcsnap.tasklog import ENV, TaskLog
 
@@ -80,7 +84,7 @@ def storage_target(
                 "(it records tasks started with rtcsnap start --storage / client.start(storage=…))"
             )
         storage = entry.storage
-    return StorageTarget.parse(storage, access_key=access_key, secret_key=secret_key)
+    return profiles.resolve_target(storage, "read", access_key=access_key, secret_key=secret_key)
 
 
 def _open_index(db: str) -> Any:
@@ -89,7 +93,15 @@ def _open_index(db: str) -> Any:
     return SnapshotIndex(db)
 
 
-@snapshots_group.command("manifest")
+@snapshots_group.command(
+    "manifest",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap snapshots manifest --db index.db --task app1/room1/task1",
+        "rtcsnap snapshots manifest --db index.db --task app1/room1/task1 --storage @evidence --json",
+        "rtcsnap snapshots manifest --db postgresql+psycopg://u@db/snaps --task A/R/T --prefix rtc/A/",
+    ),
+)
 @DB
 @TASK
 @STORAGE
@@ -135,7 +147,15 @@ def manifest_cmd(
     return EXIT_OK if m.complete else EXIT_REMOTE
 
 
-@snapshots_group.command("download")
+@snapshots_group.command(
+    "download",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap snapshots download --db index.db --task app1/room1/task1 ./images",
+        "rtcsnap snapshots download --db index.db --task A/R/T --storage @evidence ./images --layout key -j 16",
+        "rtcsnap snapshots download --db index.db --task A/R/T ./images -q --json > report.jsonl",
+    ),
+)
 @DB
 @TASK
 @STORAGE
@@ -147,7 +167,14 @@ def manifest_cmd(
     show_default=True,
     help="stream: DEST/USER/STREAMTYPE/TIMESTAMP.EXT; key: DEST/OBJECT_KEY.",
 )
-@click.option("--concurrency", "-j", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option(
+    "--concurrency",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Images downloaded at once.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."

@@ -24,7 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from rtcsnap import profiles
 from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, app, manager
+from rtcsnap.cli.helptext import TargetCommand, examples
 from rtcsnap.storage import download, iter_objects, resolve, verify
 from rtcsnap.storage.transfer import FOLDER_MARKER, ProgressEvent
 from rtcsnap.storage.verify import probe_key_for
@@ -54,7 +56,8 @@ def print_table(table: Table, console: Console | None = None) -> None:
 
 
 def credential_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--access-key/--secret-key (or RTCSNAP_ACCESS_KEY/RTCSNAP_SECRET_KEY); else the provider's usual env."""
+    """--access-key/--secret-key (or RTCSNAP_ACCESS_KEY/RTCSNAP_SECRET_KEY); else @NAME's
+    reference; else the provider's usual env."""
     fn = click.option(
         "--secret-key",
         envvar="RTCSNAP_SECRET_KEY",
@@ -63,15 +66,17 @@ def credential_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--access-key",
         envvar="RTCSNAP_ACCESS_KEY",
-        help="Access key (default: the provider's usual environment, e.g. the AWS chain for s3://).",
+        help="Access key (env RTCSNAP_ACCESS_KEY; default: @NAME's key, else the provider's own sources below).",
     )(fn)
 
 
 TARGET = click.argument("target", metavar="TARGET")
 
 
-def _target(url: str, access_key: str | None, secret_key: str | None) -> StorageTarget:
-    return StorageTarget.parse(url, access_key=access_key, secret_key=secret_key)
+def _target(spec: str, use: profiles.Use, access_key: str | None, secret_key: str | None) -> StorageTarget:
+    """TARGET (a URL or @NAME) for `use`: ``write`` where RTC is given the key, ``read`` where
+    rtcsnap lists and downloads with it (`rtcsnap.profiles.resolve_target`)."""
+    return profiles.resolve_target(spec, use, access_key=access_key, secret_key=secret_key)
 
 
 def warn_prefix_not_sent(target: StorageTarget) -> None:
@@ -105,8 +110,19 @@ def human(n: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@app.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: providers and load errors.")
+@app.command(
+    epilog=examples(
+        "rtcsnap providers",
+        "rtcsnap providers --json | jq -r '.providers[] | .scheme + \": \" + .target'",
+        "RTCSNAP_DISABLE_PLUGINS=kodo rtcsnap providers",
+    )
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object: providers (with their TARGET form and credential sources) and load errors.",
+)
 def providers(as_json: bool) -> None:
     """List installed storage providers, their StorageConfig Type/Vendor and capabilities."""
     mgr = manager()
@@ -121,6 +137,8 @@ def providers(as_json: bool) -> None:
                 "plugin": e.distribution or e.plugin,
                 "capabilities": list(e.provider.capabilities.names()),
                 "region_table": e.provider.region_table,
+                "target": e.provider.help_target(),
+                "credentials": e.provider.help_credentials(),
             }
             for e in mgr.entries()
         ]
@@ -146,19 +164,39 @@ def providers(as_json: bool) -> None:
         out.print(f"load error: {error}")
 
 
-@app.command("storage-config")
+@app.command(
+    "storage-config",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap storage-config 's3://snaps/rtc?region=us-east-1'",
+        "rtcsnap storage-config @evidence          # the write key: the one RTC is given",
+        "rtcsnap storage-config 'tos://snaps?region=cn-beijing&account_id=2100000000'",
+        "RTCSNAP_SECRET_KEY=… rtcsnap storage-config 'oss://snaps?region=oss-cn-hangzhou' --access-key AK --show-secrets",
+    ),
+)
 @TARGET
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ******.")
 @credential_options
 def storage_config(target: str, show_secrets: bool, access_key: str | None, secret_key: str | None) -> None:
     """Print the StartSnapshot StorageConfig JSON for TARGET (secrets masked)."""
-    provider, t = resolve(_target(target, access_key, secret_key), manager())
+    provider, t = resolve(_target(target, "write", access_key, secret_key), manager())
     config = provider.storage_config(t)
     warn_prefix_not_sent(t)
     print(json.dumps(config.to_wire(mask_secrets=not show_secrets), indent=2, ensure_ascii=False))
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap verify 's3://snaps/rtc?region=us-east-1'",
+        "rtcsnap verify @evidence --for rtc        # the write key",
+        "rtcsnap verify @evidence --for read       # the read key",
+        "rtcsnap verify 'tos://snaps?region=cn-beijing&account_id=2100000000' --no-write-probe --json",
+        note="--for rtc checks @NAME's write key, --for read its read key; --for all needs one key for "
+        "both (explicit keys, or a target whose write and read are the same).",
+    ),
+)
 @TARGET
 @click.option(
     "--for",
@@ -184,7 +222,11 @@ def verify_cmd(
     secret_key: str | None,
 ) -> int:
     """Probe TARGET's bucket and credentials: one row per capability, with the failure reason."""
-    t = _target(target, access_key, secret_key)
+    if use == "all" and not (access_key or secret_key) and not profiles.same_keys(target):
+        raise click.UsageError(
+            f"{target} has separate write and read keys: verify each, with --for rtc and --for read"
+        )
+    t = _target(target, "read" if use == "read" else "write", access_key, secret_key)
     mgr = manager()
     if not no_write_probe:
         err.print(
@@ -223,11 +265,25 @@ def verify_cmd(
     return EXIT_OK if report.fit_for(use) else EXIT_REMOTE
 
 
-@app.command("ls")
+@app.command(
+    "ls",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap ls 's3://snaps/rtc?region=us-east-1'",
+        "rtcsnap ls @evidence app1/room1/ -l      # the read key",
+        "rtcsnap ls @evidence --json | jq -r .key",
+    ),
+)
 @TARGET
 @click.argument("prefix", default="")
 @click.option("--long", "-l", "long", is_flag=True, help="Also print size and last-modified time.")
-@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=1000,
+    show_default=True,
+    help="Keys asked for per listing request.",
+)
 @click.option(
     "--json",
     "as_json",
@@ -249,7 +305,7 @@ def ls(
     write = sys.stdout.write
     count = total = 0
     for info in iter_objects(
-        _target(target, access_key, secret_key), prefix, page_size=page_size, manager=manager()
+        _target(target, "read", access_key, secret_key), prefix, page_size=page_size, manager=manager()
     ):
         count += 1
         total += info.size
@@ -313,12 +369,27 @@ def download_columns() -> tuple[ProgressColumn, ...]:
     )
 
 
-@app.command("download")
+@app.command(
+    "download",
+    cls=TargetCommand,
+    epilog=examples(
+        "rtcsnap download @evidence ./snaps --prefix app1/room1/ -j 16",
+        "rtcsnap download 's3://snaps/rtc?region=us-east-1' ./snaps --key rtc/app1/room1/a.jpg",
+        "rtcsnap download @evidence ./snaps -q --json > report.jsonl",
+    ),
+)
 @TARGET
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--prefix", default="", help="Only keys under this prefix (relative to the target).")
 @click.option("--key", "keys", multiple=True, help="Download exactly this full key (repeatable).")
-@click.option("--concurrency", "-j", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option(
+    "--concurrency",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Objects downloaded at once.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."
@@ -337,7 +408,7 @@ def download_cmd(
 ) -> int:
     """Download objects atomically into DEST; each file is verified before it takes its name, and
     a re-run skips what an earlier run verified (journal in DEST/.rtcsnap)."""
-    t = _target(target, access_key, secret_key)
+    t = _target(target, "read", access_key, secret_key)
     show = not quiet and not as_json and err.is_terminal
     json_line = json_printer()
     columns = download_columns()

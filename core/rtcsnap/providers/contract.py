@@ -309,6 +309,12 @@ class Provider(ABC):
     """Logger names of the SDK (e.g. ``("botocore", "urllib3")``): their records pass through the
     secret-redaction filter of `rtcsnap.logs` before any handler sees them."""
     description: ClassVar[str] = ""
+    target_help: ClassVar[str] = ""
+    """The TARGET URL form, for help texts: ``s3://BUCKET[/PREFIX]?region=us-east-1[&endpoint=URL]``
+    (brackets: optional parts). Empty: derived from `scheme`, `options` and `fields`."""
+    credentials_help: ClassVar[str] = ""
+    """Where the provider finds credentials when none are given, naming its environment
+    variables, for help texts. Empty: derived from `credential_env` and `credentials_hint`."""
     rtc_write_path: ClassVar[str | None] = None
     """How RTC writes when not with a key from the StorageConfig (TOS, veImageX: the main
     account's service authorization). Then `verify` says plainly that RTC's own write path is
@@ -323,6 +329,26 @@ class Provider(ABC):
         """A session over the provider's SDK; credentials are already resolved on `target`."""
 
     # -- overridable helpers ---------------------------------------------------------------
+
+    @classmethod
+    def help_target(cls) -> str:
+        """`target_help`, or a form derived from the declared URL options and plain fields."""
+        if cls.target_help:
+            return cls.target_help
+        names = [*cls.options, *(n for n, f in cls.fields.items() if not f.secret)]
+        return f"{cls.scheme}://BUCKET[/PREFIX]?region=REGION[&endpoint=URL]" + "".join(
+            f"[&{n}=…]" for n in names
+        )
+
+    @classmethod
+    def help_credentials(cls) -> str:
+        """`credentials_help`, or the declared environment variables (else `credentials_hint`)."""
+        if cls.credentials_help:
+            return cls.credentials_help
+        if cls.credential_env is not None:
+            token = f" (+ {cls.session_token_env})" if cls.session_token_env else ""
+            return f"{cls.credential_env[0]}/{cls.credential_env[1]}{token}"
+        return cls.credentials_hint or "none: pass --access-key/--secret-key"
 
     def target_for(self, config: Any) -> StorageTarget:
         """The target (with the RTC key) a StartSnapshot `StorageConfig` points at, to verify it before sending."""

@@ -167,6 +167,8 @@ class CosProvider(ThirdPartyProvider):
         "Tencent COS (cos-python-sdk-v5); buckets are NAME-APPID; credentials "
         "TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY"
     )
+    target_help = "cos://BUCKET-APPID[/PREFIX]?region=ap-guangzhou[&endpoint=URL]"
+    credentials_help = "TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY (+ TENCENTCLOUD_SESSION_TOKEN)"
 
     def check_target(self, target: StorageTarget) -> None:
         super().check_target(target)

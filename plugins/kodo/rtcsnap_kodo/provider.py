@@ -272,6 +272,8 @@ class KodoProvider(ThirdPartyProvider):
     credentials_hint = "set QINIU_ACCESS_KEY/QINIU_SECRET_KEY"
     sdk_loggers = ("qiniu", "urllib3", "requests")
     description = "Qiniu Kodo (qiniu SDK); credentials QINIU_ACCESS_KEY/QINIU_SECRET_KEY"
+    target_help = "kodo://BUCKET[/PREFIX]?region=cn-east-1[&domain=https://cdn.example.com][&endpoint=URL]"
+    credentials_help = "QINIU_ACCESS_KEY/QINIU_SECRET_KEY"
 
     def check_target(self, target: StorageTarget) -> None:
         super().check_target(target)

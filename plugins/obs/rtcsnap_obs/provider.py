@@ -203,6 +203,10 @@ class ObsProvider(ThirdPartyProvider):
     sdk_loggers = ("OBS_LOGGER",)
     thread_safe_sessions = False  # ObsClient is not documented thread-safe; one per worker is cheap
     description = "Huawei Cloud OBS (esdk-obs-python); credentials OBS_ACCESS_KEY_ID/OBS_SECRET_ACCESS_KEY"
+    target_help = (
+        "obs://BUCKET[/PREFIX]?region=cn-north-4[&endpoint=URL][&signature=obs|v4|v2][&proxy=HOST:PORT]"
+    )
+    credentials_help = "OBS_ACCESS_KEY_ID/OBS_SECRET_ACCESS_KEY (+ OBS_SECURITY_TOKEN)"
 
     def check_target(self, target: StorageTarget) -> None:
         super().check_target(target)

@@ -202,6 +202,11 @@ class OssProvider(ThirdPartyProvider):
     credentials_hint = "set OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS)"
     sdk_loggers = ("oss2", "urllib3", "requests")
     description = "Aliyun OSS (oss2 SDK, signature V4); credentials OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET"
+    target_help = (
+        "oss://BUCKET[/PREFIX]?region=oss-cn-hangzhou[&endpoint=URL][&signature=v4|v1]"
+        "[&addressing=auto|path|cname]"
+    )
+    credentials_help = "OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET (+ OSS_SESSION_TOKEN)"
 
     def check_target(self, target: StorageTarget) -> None:
         """Bucket name, region and option values, before any request."""

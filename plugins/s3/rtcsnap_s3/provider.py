@@ -240,6 +240,11 @@ class S3Provider(ThirdPartyProvider):
     )
     credentials_hint = "configure the AWS chain"
     description = "Amazon S3 and S3-compatible storage (boto3); credentials from the AWS chain"
+    target_help = "s3://BUCKET[/PREFIX]?region=us-east-1[&endpoint=URL][&addressing=path|virtual|auto]"
+    credentials_help = (
+        "the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), AWS_PROFILE, "
+        "~/.aws/credentials, SSO, instance roles"
+    )
 
     def check_target(self, target: StorageTarget) -> None:
         super().check_target(target)

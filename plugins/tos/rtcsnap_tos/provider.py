@@ -191,6 +191,11 @@ class TosProvider(MainAccountProvider):
     sdk_loggers = ("tos", "urllib3", "requests")
     credentials_hint = "set TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY/VOLC_SECRETKEY"
     description = "Volcengine TOS (tos SDK); credentials TOS_ACCESS_KEY/TOS_SECRET_KEY or VOLC_ACCESSKEY"
+    target_help = "tos://BUCKET[/PREFIX]?region=cn-beijing&account_id=2100000000[&endpoint=URL]"
+    credentials_help = (
+        "TOS_ACCESS_KEY/TOS_SECRET_KEY (+ TOS_SECURITY_TOKEN), then VOLC_ACCESSKEY/VOLC_SECRETKEY, "
+        "~/.volc/credentials"
+    )
     rtc_write_path = "the main account's service authorization (TosConfig.AccountId)"
 
     def open(self, target: StorageTarget) -> TosSession:

@@ -292,6 +292,8 @@ class VeImageXProvider(MainAccountProvider):
     sdk_loggers = ("volcengine", "urllib3", "requests")
     credentials_hint = "set VOLC_ACCESSKEY/VOLC_SECRETKEY or write ~/.volc/credentials"
     description = "Volcengine veImageX (volcengine SDK); credentials VOLC_ACCESSKEY/VOLC_SECRETKEY or ~/.volc"
+    target_help = "veimagex://SERVICE_ID[/PREFIX]?region=cn-north-1&account_id=2100000000[&endpoint=URL]"
+    credentials_help = "VOLC_ACCESSKEY/VOLC_SECRETKEY (+ VOLC_SESSION_TOKEN), ~/.volc/credentials"
     rtc_write_path = "the main account's service authorization (VeImageXConfig.AccountId)"
 
     def open(self, target: StorageTarget) -> VeImageXSession:
