@@ -114,6 +114,20 @@ def test_storage_config_masks_secrets_unless_asked(local_s3, bucket, creds) -> N
     assert shown["CustomConfig"]["SecretKey"] == creds["RTCSNAP_SECRET_KEY"]
 
 
+def test_storage_config_json_carries_the_config_and_its_warnings(local_s3, bucket, creds) -> None:
+    r = run_cli("storage-config", url(local_s3, bucket, "rtc/"), "--json", env=creds)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["provider"] == "s3" and doc["type"] == 2
+    assert doc["storage_config"]["CustomConfig"]["Bucket"] == bucket
+    assert doc["storage_config"]["CustomConfig"]["SecretKey"] == "******"
+    assert len(doc["warnings"]) == 1 and "'rtc/'" in doc["warnings"][0]
+    assert "warning" not in r.stderr  # machine-readable only: not twice
+    no_secret(r, creds["RTCSNAP_SECRET_KEY"])
+    plain = run_cli("storage-config", url(local_s3, bucket, "rtc/"), env=creds)
+    assert json.loads(plain.stdout) == doc["storage_config"] and "'rtc/' is not sent" in plain.stderr
+
+
 def test_storage_config_validation_error_is_one_line_exit_2(local_s3, bucket, creds) -> None:
     r = run_cli(
         "storage-config", f"s3://{bucket}?region=eu-central-1", env=creds

@@ -79,15 +79,21 @@ def _target(spec: str, use: profiles.Use, access_key: str | None, secret_key: st
     return profiles.resolve_target(spec, use, access_key=access_key, secret_key=secret_key)
 
 
-def warn_prefix_not_sent(target: StorageTarget) -> None:
+def prefix_not_sent(target: StorageTarget) -> str | None:
     """StorageConfig has no prefix field: RTC writes under its own key layout at the bucket root."""
-    if target.prefix:
-        print(
-            f"warning: the target prefix {target.prefix!r} is not sent: StorageConfig has no prefix "
-            "field and RTC writes under its own key layout at the bucket root (the prefix still "
-            "scopes ls and download)",
-            file=sys.stderr,
-        )
+    if not target.prefix:
+        return None
+    return (
+        f"the target prefix {target.prefix!r} is not sent: StorageConfig has no prefix "
+        "field and RTC writes under its own key layout at the bucket root (the prefix still "
+        "scopes ls and download)"
+    )
+
+
+def warn_prefix_not_sent(target: StorageTarget) -> None:
+    warning = prefix_not_sent(target)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def printable(key: str) -> str:
@@ -176,13 +182,35 @@ def providers(as_json: bool) -> None:
 )
 @TARGET
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ******.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object: {"provider", "type", "storage_config", "warnings"} (warnings not on stderr).',
+)
 @credential_options
-def storage_config(target: str, show_secrets: bool, access_key: str | None, secret_key: str | None) -> None:
-    """Print the StartSnapshot StorageConfig JSON for TARGET (secrets masked)."""
+def storage_config(
+    target: str, show_secrets: bool, as_json: bool, access_key: str | None, secret_key: str | None
+) -> None:
+    """Print the StartSnapshot StorageConfig JSON for TARGET (secrets masked).
+
+    Without --json: the StorageConfig itself, as StartSnapshot's body carries it, and warnings on
+    stderr. With --json: that StorageConfig under "storage_config", with the provider's name,
+    its StorageConfig Type and the warnings as a list, for scripts."""
     provider, t = resolve(_target(target, "write", access_key, secret_key), manager())
-    config = provider.storage_config(t)
+    wire = provider.storage_config(t).to_wire(mask_secrets=not show_secrets)
+    if as_json:
+        warning = prefix_not_sent(t)
+        document = {
+            "provider": provider.name,
+            "type": wire.get("Type"),
+            "storage_config": wire,
+            "warnings": [warning] if warning else [],
+        }
+        print(json.dumps(document, ensure_ascii=False))
+        return
     warn_prefix_not_sent(t)
-    print(json.dumps(config.to_wire(mask_secrets=not show_secrets), indent=2, ensure_ascii=False))
+    print(json.dumps(wire, indent=2, ensure_ascii=False))
 
 
 @app.command(
