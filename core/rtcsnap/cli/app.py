@@ -74,19 +74,7 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and exits with its code."""
-    from rtcsnap.cli import (  # noqa: F401  (registers commands)
-        callbacks,
-        completion,
-        config,
-        demo,
-        emulator,
-        emulator_room,
-        provider,
-        snapshot,
-        snapshots,
-        snapshots_task,
-        storage,
-    )
+    from rtcsnap.cli import commands  # noqa: F401  (attaches every subcommand to `app`)
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

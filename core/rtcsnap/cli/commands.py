@@ -1,6 +1,6 @@
 """The root group with every subcommand attached, for tools that read the click tree without
-running ``main()`` (the docs site's mkdocs-click directive). Keep the list in step with the
-imports in ``rtcsnap.cli.app.main``."""
+running ``main()`` (the docs site's mkdocs-click directive); ``rtcsnap.cli.app.main`` imports
+it too, so this is the one list of command modules."""
 
 from rtcsnap.cli import (  # noqa: F401  (registers commands)
     callbacks,

@@ -25,6 +25,7 @@ from rtcsnap.cli.app import EXIT_OK, EXIT_REMOTE, manager
 from rtcsnap.cli.helptext import TargetCommand, examples
 from rtcsnap.cli.snapshots import snapshots_group
 from rtcsnap.cli.storage import (
+    concurrency_option,
     credential_options,
     download_columns,
     err,
@@ -167,14 +168,7 @@ def manifest_cmd(
     show_default=True,
     help="stream: DEST/USER/STREAMTYPE/TIMESTAMP.EXT; key: DEST/OBJECT_KEY.",
 )
-@click.option(
-    "--concurrency",
-    "-j",
-    type=click.IntRange(1, 256),
-    default=8,
-    show_default=True,
-    help="Images downloaded at once.",
-)
+@concurrency_option("Images downloaded at once.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."

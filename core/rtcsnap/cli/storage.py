@@ -79,6 +79,13 @@ def _target(spec: str, use: profiles.Use, access_key: str | None, secret_key: st
     return profiles.resolve_target(spec, use, access_key=access_key, secret_key=secret_key)
 
 
+def concurrency_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-j/--concurrency`` as every download command spells it (1–256, default 8)."""
+    return click.option(
+        "--concurrency", "-j", type=click.IntRange(1, 256), default=8, show_default=True, help=help
+    )
+
+
 def prefix_not_sent(target: StorageTarget) -> str | None:
     """StorageConfig has no prefix field: RTC writes under its own key layout at the bucket root."""
     if not target.prefix:
@@ -410,14 +417,7 @@ def download_columns() -> tuple[ProgressColumn, ...]:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--prefix", default="", help="Only keys under this prefix (relative to the target).")
 @click.option("--key", "keys", multiple=True, help="Download exactly this full key (repeatable).")
-@click.option(
-    "--concurrency",
-    "-j",
-    type=click.IntRange(1, 256),
-    default=8,
-    show_default=True,
-    help="Objects downloaded at once.",
-)
+@concurrency_option("Objects downloaded at once.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per object on stdout, then a summary line."
