@@ -33,7 +33,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -46,6 +46,7 @@ from rtcsnap.models import (
     StopSnapshotRequest,
     UpdateSnapshotRequest,
 )
+from rtcsnap.models.fields import GetTaskFields, StartFields, TaskFields, UpdateFields
 from rtcsnap.models.requests import RequestModel
 from rtcsnap.openapi import operations
 from rtcsnap.openapi.classify import RETRY_AFTER_STATUSES, classify_answer, parse_retry_after, transport_error
@@ -203,7 +204,7 @@ class _ClientBase:
         request: RequestModel | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[StartFields],
     ) -> SignedRequest:
         """Build, validate and sign without sending (`--dry-run`)."""
         _, call = operations.call_for(self, action, MODELS[action], request, api_version, fields)
@@ -323,7 +324,7 @@ class SnapshotClient(_ClientBase):
         storage: StorageTarget | str | None = None,
         verify_storage: bool | StorageTarget = False,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[StartFields],
     ) -> StartResult:
         """StartSnapshot.
 
@@ -340,7 +341,7 @@ class SnapshotClient(_ClientBase):
         request: UpdateSnapshotRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[UpdateFields],
     ) -> CallResult:
         """UpdateSnapshot: change a running task's interval (``image_config={"interval": N}``)."""
         return self._drive(operations.update(self, request, api_version, fields))
@@ -350,7 +351,7 @@ class SnapshotClient(_ClientBase):
         request: StopSnapshotRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[TaskFields],
     ) -> StopResult:
         """StopSnapshot; `outcome` is ``already_stopped`` when a retried stop finds the task gone."""
         return self._drive(operations.stop(self, request, api_version, fields))
@@ -360,7 +361,7 @@ class SnapshotClient(_ClientBase):
         request: GetSnapshotTaskRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[GetTaskFields],
     ) -> TaskResult:
         """GetSnapshotTask: `task` is the parsed `SnapshotTask` (status, stop reason, effective
         config), None when the answer carries none."""
@@ -423,7 +424,7 @@ class AsyncSnapshotClient(_ClientBase):
         storage: StorageTarget | str | None = None,
         verify_storage: bool | StorageTarget = False,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[StartFields],
     ) -> StartResult:
         """See `SnapshotClient.start`; verification runs in a worker thread (storage SDKs block)."""
         return await self._drive(
@@ -435,7 +436,7 @@ class AsyncSnapshotClient(_ClientBase):
         request: UpdateSnapshotRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[UpdateFields],
     ) -> CallResult:
         """See `SnapshotClient.update`."""
         return await self._drive(operations.update(self, request, api_version, fields))
@@ -445,7 +446,7 @@ class AsyncSnapshotClient(_ClientBase):
         request: StopSnapshotRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[TaskFields],
     ) -> StopResult:
         """See `SnapshotClient.stop`."""
         return await self._drive(operations.stop(self, request, api_version, fields))
@@ -455,7 +456,7 @@ class AsyncSnapshotClient(_ClientBase):
         request: GetSnapshotTaskRequest | None = None,
         *,
         api_version: str | ApiVersion | None = None,
-        **fields: Any,
+        **fields: Unpack[GetTaskFields],
     ) -> TaskResult:
         """See `SnapshotClient.get_task`."""
         return await self._drive(operations.get_task(self, request, api_version, fields))

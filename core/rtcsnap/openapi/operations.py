@@ -17,7 +17,7 @@ operations → versions / wire / storage_step), nothing here knows the client cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from rtcsnap import errors as e
@@ -119,7 +119,7 @@ def call_for(
     model: type[R],
     request: R | None,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
 ) -> tuple[R, Call]:
     """The request validated for the version negotiated (`versions.negotiate`) and its `Call`:
     what every operation sends, and what `prepare` (`--dry-run`) signs without sending."""
@@ -133,7 +133,7 @@ def start(
     storage: StorageTarget | str | None,
     verify_storage: bool | StorageTarget,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
 ) -> Operation[StartResult]:
     """StartSnapshot: storage prepared and verified first, a duplicate start ``already_started``."""
     target: StorageTarget | None = None
@@ -188,7 +188,7 @@ def update(
     ctx: OperationContext,
     request: UpdateSnapshotRequest | None,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
 ) -> Operation[CallResult]:
     """UpdateSnapshot: sent as validated, answered as classified."""
     _, call = call_for(ctx, "UpdateSnapshot", UpdateSnapshotRequest, request, api_version, fields)
@@ -200,7 +200,7 @@ def stop(
     ctx: OperationContext,
     request: StopSnapshotRequest | None,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
 ) -> Operation[StopResult]:
     """StopSnapshot: a `TaskNotFound` after an ambiguous attempt is ``already_stopped``."""
     _, call = call_for(ctx, "StopSnapshot", StopSnapshotRequest, request, api_version, fields)
@@ -219,7 +219,7 @@ def get_task(
     ctx: OperationContext,
     request: GetSnapshotTaskRequest | None,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
 ) -> Operation[TaskResult]:
     """GetSnapshotTask: its `SnapshotTask` parsed, None when the answer carries none."""
     _, call = call_for(ctx, "GetSnapshotTask", GetSnapshotTaskRequest, request, api_version, fields)

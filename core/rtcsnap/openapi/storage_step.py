@@ -17,6 +17,7 @@ for it (`tests/test_import_weight.py`, issue 7's import benchmark).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ def with_storage(
     request: StartSnapshotRequest | None,
     storage: StorageTarget | str,
     verify_storage: bool | StorageTarget,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
     manager: ProviderManager,
 ) -> tuple[StorageTarget, dict[str, Any]]:
     """The resolved target and `fields` with its StorageConfig, built by the target's provider.

@@ -11,6 +11,7 @@ negotiate the same way (`operations.call_for`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from rtcsnap import errors as e
@@ -34,7 +35,7 @@ def negotiate(
     model: type[R],
     request: R | None,
     api_version: str | ApiVersion | None,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
     default: ApiVersion,
 ) -> tuple[R, ApiVersion]:
     """The validated request for the version this call uses (call > request's own > `default`).
