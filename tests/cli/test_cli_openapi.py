@@ -99,6 +99,21 @@ def test_dry_run_prints_the_signed_request_and_sends_nothing(env: dict[str, str]
     assert g.stdout.splitlines()[0].startswith("GET ") and "AppId=app1" in g.stdout
 
 
+def test_dry_run_json_is_the_signed_request_as_one_object(env: dict[str, str], emulator: Emulator) -> None:
+    r = run_cli("start", *IDS, *storage(), "--business-id", "biz1", "--dry-run", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["dry_run"] is True and doc["method"] == "POST"
+    assert doc["url"] == f"{env['RTCSNAP_ENDPOINT']}/?Action=StartSnapshot&Version=2022-06-01"
+    assert doc["headers"]["Authorization"].startswith(f"HMAC-SHA256 Credential={env['VOLC_ACCESSKEY']}/")
+    assert doc["body"]["BusinessId"] == "biz1"
+    assert doc["body"]["StorageConfig"]["CustomConfig"]["SecretKey"] == "******"
+    clean(r, env["VOLC_SECRETKEY"], STORAGE_SECRET)
+    g = json.loads(run_cli("status", *IDS, "--dry-run", "--json", env=env).stdout)
+    assert g["method"] == "GET" and "AppId=app1" in g["url"] and g["body"] is None
+    assert sum(emulator.faults.requests.values()) == 0
+
+
 def test_remote_failure_exit_1_with_request_id(env: dict[str, str]) -> None:
     r = run_cli("stop", *IDS, env=env)
     assert r.returncode == 1
@@ -273,8 +288,9 @@ def test_emulator_serve_command(tmp_path: Path) -> None:
 
 def test_start_update_stop_json_share_one_schema(env: dict[str, str], emulator: Emulator) -> None:
     ids = ["--app-id", "app1", "--room-id", "room1", "--task-id", "json1"]
-    keys = {"outcome", "app_id", "room_id", "task_id", "request_id", "action", "version", "attempts"}
-    start = run_cli("start", *ids, *storage(), "--json", env=env)
+    keys = {"outcome", "app_id", "room_id", "task_id", "business_id", "request_id", "action", "version"}
+    keys.add("attempts")
+    start = run_cli("start", *ids, *storage(), "--business-id", "biz7", "--json", env=env)
     again = run_cli("start", *ids, *storage(), "--interval", "9", "--json", env=env)
     update = run_cli("update", *ids, "--interval", "7", "--json", env=env)
     stop = run_cli("stop", *ids, "--json", env=env)
@@ -284,4 +300,5 @@ def test_start_update_stop_json_share_one_schema(env: dict[str, str], emulator: 
     assert [d["action"] for d in docs] == ["StartSnapshot", "StartSnapshot", "UpdateSnapshot", "StopSnapshot"]
     assert docs[0]["differences"] == [] and any("Interval" in d for d in docs[1]["differences"])
     assert docs[2]["interval"] == 7 and all(d["task_id"] == "json1" for d in docs)
+    assert [d["business_id"] for d in docs] == ["biz7", None, None, None]
     assert all(r.returncode == 0 and r.stdout.count("\n") == 1 for r in (start, again, update, stop))

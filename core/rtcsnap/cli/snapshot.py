@@ -42,13 +42,14 @@ JSON_OPTION = click.option(
 )
 
 
-def _outcome_json(outcome: str, app_id: str, room_id: str, task_id: str, result: Any, **extra: Any) -> None:
-    """The --json schema shared by start, update and stop (documented in the README)."""
+def _outcome_json(outcome: str, fields: dict[str, Any], result: Any, **extra: Any) -> None:
+    """The --json schema shared by start, update and stop (docs/json-output.md)."""
     body = {
         "outcome": outcome,
-        "app_id": app_id,
-        "room_id": room_id,
-        "task_id": task_id,
+        "app_id": fields["app_id"],
+        "room_id": fields["room_id"],
+        "task_id": fields["task_id"],
+        "business_id": fields.get("business_id"),
         "request_id": result.request_id,
         "action": result.action,
         "version": result.version,
@@ -218,8 +219,9 @@ def _streams(values: tuple[str, ...]) -> list[dict[str, Any]]:
     return streams
 
 
-def _dry(req: SignedRequest) -> None:
-    print(req.describe())
+def _dry(req: SignedRequest, as_json: bool) -> None:
+    """--dry-run: the signed request, as text or (--json) as `SignedRequest.to_json`'s object."""
+    print(json.dumps(req.to_json(), ensure_ascii=False) if as_json else req.describe())
 
 
 def _warn_prefix(prefix: str) -> None:
@@ -336,11 +338,11 @@ def start_cmd(
         _warn_prefix(resolved.prefix)
     with conn.client(timeout) as client:
         if dry_run:
-            return _dry(client.prepare("StartSnapshot", request))
+            return _dry(client.prepare("StartSnapshot", request), as_json)
         result = client.start(storage=resolved, verify_storage=verify_storage, **fields)
         differs = _running_differs(client, request) if result.outcome == "already_started" else []
     if as_json:
-        _outcome_json(result.outcome, app_id, room_id, task_id, result, differences=differs)
+        _outcome_json(result.outcome, fields, result, differences=differs)
         return
     note = " (the task was already running; nothing changed)" if result.outcome == "already_started" else ""
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id}{note} RequestId={result.request_id}")
@@ -431,10 +433,10 @@ def update_cmd(
     fields = {**_ids(app_id, business_id, room_id, task_id), "image_config": {"interval": interval}}
     with conn.client(timeout) as client:
         if dry_run:
-            return _dry(client.prepare("UpdateSnapshot", **fields))
+            return _dry(client.prepare("UpdateSnapshot", **fields), as_json)
         result = client.update(**fields)
     if as_json:
-        return _outcome_json("updated", app_id, room_id, task_id, result, interval=interval)
+        return _outcome_json("updated", fields, result, interval=interval)
     out.print(f"updated: {app_id}/{room_id}/{task_id} interval={interval}s RequestId={result.request_id}")
 
 
@@ -468,10 +470,10 @@ def stop_cmd(
     fields = _ids(app_id, business_id, room_id, task_id)
     with conn.client(timeout) as client:
         if dry_run:
-            return _dry(client.prepare("StopSnapshot", **fields))
+            return _dry(client.prepare("StopSnapshot", **fields), as_json)
         result = client.stop(**fields)
     if as_json:
-        return _outcome_json(result.outcome, app_id, room_id, task_id, result)
+        return _outcome_json(result.outcome, fields, result)
     out.print(f"{result.outcome}: {app_id}/{room_id}/{task_id} RequestId={result.request_id}")
 
 
@@ -507,10 +509,13 @@ def status_cmd(
     fields: dict[str, Any] = {"app_id": app_id, "room_id": room_id, "task_id": task_id}
     with conn.client(timeout) as client:
         if dry_run:
-            return _dry(client.prepare("GetSnapshotTask", **fields))
+            return _dry(client.prepare("GetSnapshotTask", **fields), as_json)
         result = client.get_task(**fields)
     task = result.task
     if task is None:
+        if as_json:
+            print("null")  # the document is the task; there is none
+            return
         out.print(f"no task in the answer RequestId={result.request_id}")
         return
     wire = task.to_wire(mask_secrets=True)

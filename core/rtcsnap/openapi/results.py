@@ -55,6 +55,14 @@ class SignedRequest:
         wire = self.request.to_wire(mask_secrets=True)
         return json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
 
+    def to_json(self) -> dict[str, Any]:
+        """`describe` as data (``--dry-run --json``): method, URL, headers (the session token
+        masked, the signature kept: it is over `body` and the user asked to see it) and the body
+        as the request's wire JSON with its secrets masked (None for a GET)."""
+        headers = {k: self._masked_header(k, v, signature=False) for k, v in self.headers.items()}
+        body = self.request.to_wire(mask_secrets=True) if self.body and self.request is not None else None
+        return {"dry_run": True, "method": self.method, "url": self.url, "headers": headers, "body": body}
+
     def describe(self) -> str:
         """Human dump with every secret masked (body secrets, session token); the signature is over `body`."""
         lines = [f"{self.method} {self.url}"]
