@@ -1,0 +1,1 @@
+"""Tests of the rtcsnap-moderation plugin (plugins/moderation): detectors, rules, verdicts."""
