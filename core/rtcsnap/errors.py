@@ -87,6 +87,7 @@ class Reason(StrEnum):
     UNMAPPABLE_KEY = "unmappable_key"
     UNSAFE_PATH = "unsafe_path"
     LOCAL_IO = "local_io"
+    TOO_LARGE = "too_large"
     OTHER = "other"
 
     @property
@@ -115,6 +116,7 @@ _DESCRIPTIONS = {
     Reason.UNMAPPABLE_KEY: "the key cannot be stored as a local file under its own name",
     Reason.UNSAFE_PATH: "the local path goes through a symbolic link; rtcsnap does not follow links",
     Reason.LOCAL_IO: "writing the local file failed",
+    Reason.TOO_LARGE: "the object is larger than the caller accepts in memory",
     Reason.OTHER: "an unclassified storage error",
 }
 

@@ -19,6 +19,8 @@ from rtcsnap.storage.verify import ProbeResult, VerifyReport, verify
 # would let the submodule shadow.
 _LAZY = {
     "DownloadReport": "rtcsnap.storage.transfer",
+    "Fetched": "rtcsnap.storage.fetch",
+    "fetch": "rtcsnap.storage.fetch",
     "FailedItem": "rtcsnap.storage.transfer",
     "ProgressEvent": "rtcsnap.storage.transfer",
     "download": "rtcsnap.storage.transfer",
@@ -29,6 +31,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from rtcsnap.storage.destination import map_key, map_path
+    from rtcsnap.storage.fetch import Fetched, fetch
     from rtcsnap.storage.transfer import DownloadReport, FailedItem, ProgressEvent, download, upload
 
 
@@ -53,11 +56,13 @@ def iter_objects(
 __all__ = [
     "DownloadReport",
     "FailedItem",
+    "Fetched",
     "ProbeResult",
     "ProgressEvent",
     "RetryPolicy",
     "VerifyReport",
     "download",
+    "fetch",
     "iter_objects",
     "map_key",
     "map_path",

@@ -23,15 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rtcsnap import checksums
-from rtcsnap.errors import ChecksumMismatchError, Reason, StorageError
-from rtcsnap.providers.contract import Body, Checksum, ObjectInfo, Provider, Session
+from rtcsnap.errors import Reason, StorageError
+from rtcsnap.providers.contract import Body, ObjectInfo, Provider, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.destination import Claims, Destination, LocalName, map_key, map_path
 from rtcsnap.storage.journal import Entry
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
+from rtcsnap.storage.verified import copy_verified
 from rtcsnap.target import StorageTarget
 
 DEFAULT_CONCURRENCY = 8
@@ -143,20 +143,6 @@ def _complete(dest: Destination, key: str, name: LocalName, info: ObjectInfo) ->
     return entry if st is not None and entry.matches_file(st) else None
 
 
-def _rule(session: Session, info: ObjectInfo) -> Checksum | None:
-    """The checksum the bytes must match, or None when the storage offers none for this object."""
-    spec = Checksum.of(session.checksum(info))
-    if spec is None:
-        return None
-    try:
-        algo = checksums.get(spec.algorithm)
-    except ValueError as exc:
-        raise StorageError(
-            Reason.OTHER, f"{info.key}: {exc}", provider=session.provider.name, operation="get"
-        ) from None
-    return spec if algo.applies(spec.value, spec.params, info.size) else None
-
-
 @dataclass(frozen=True)
 class _Done:
     written: int | None
@@ -178,30 +164,9 @@ def _fetch(
         info = stream.info
         if listed is None and (entry := _complete(dest, key, name, info)) is not None:
             return _Done(None, info.size, entry.algorithm)
-        rule = _rule(session, info)
-        hasher = checksums.new_hasher(rule.algorithm, rule.params) if rule else None
+        on_chunk = (lambda n: progress(ProgressEvent("bytes", key, n))) if progress is not None else None
         with dest.temp() as tmp:
-            written = 0
-            for chunk in stream:
-                tmp.write(chunk)
-                written += len(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
-                if progress is not None:
-                    progress(ProgressEvent("bytes", key, len(chunk)))
-            if info.size >= 0 and written != info.size:
-                raise StorageError(
-                    Reason.TRANSIENT,
-                    f"{key}: connection ended after {written} of {info.size} bytes",
-                    provider=session.provider.name,
-                    operation="get",
-                )
-            if rule is not None and hasher is not None:
-                actual = hasher.value()
-                if not checksums.same(rule.algorithm, rule.value, actual):
-                    raise ChecksumMismatchError(
-                        key, rule.algorithm, rule.value, actual, provider=session.provider.name
-                    )
+            written, rule = copy_verified(session, stream, key, tmp, on_chunk=on_chunk)
             modified = info.last_modified or (listed.last_modified if listed else None)
             mtime_ns = int(modified.timestamp() * 1_000_000_000) if modified else None
             st = dest.commit(tmp, name, mtime_ns)

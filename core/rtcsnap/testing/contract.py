@@ -32,7 +32,7 @@ from rtcsnap.providers.contract import ObjectInfo, ObjectStream, Page, Provider,
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.regions import lookup
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage import download, iter_objects, upload, verify
+from rtcsnap.storage import download, fetch, iter_objects, upload, verify
 from rtcsnap.storage.destination import RESERVED
 from rtcsnap.storage.listing import iter_session
 from rtcsnap.storage.transfer import ProgressEvent
@@ -377,6 +377,34 @@ class ProviderContract:
         assert env.faults.count("GET", name) == 1, "with one core attempt the SDK did not retry on its own"
 
     # -- delete ---------------------------------------------------------------------------------
+
+    def test_fetch_returns_verified_bytes(self, env: ContractEnv, target: StorageTarget) -> None:
+        """One object into memory (what moderation and thumbnails read), by download's rule."""
+        objects = self._seed(env, target, 2)
+        key = sorted(objects)[1]
+        got = fetch(target, key, manager=env.manager, retry=FAST)
+        assert got.data == objects[key] and got.key == key and got.info.size == len(objects[key])
+        assert got.verified == bool(env.provider.capabilities.checksums), got.checksum
+        with pytest.raises(StorageError) as missing:
+            fetch(target, target.key("snaps/absent.jpg"), manager=env.manager, retry=FAST)
+        assert missing.value.reason is Reason.NOT_FOUND
+        with pytest.raises(StorageError) as large:
+            fetch(target, key, manager=env.manager, retry=FAST, max_bytes=len(objects[key]) - 1)
+        assert large.value.reason is Reason.TOO_LARGE
+
+    def test_fetch_never_returns_corrupted_bytes(self, env: ContractEnv, target: StorageTarget) -> None:
+        if env.faults is None:
+            pytest.skip("no fault injector for this provider's server")
+        if not env.provider.capabilities.checksums:
+            pytest.skip("provider offers no checksum")
+        objects = self._seed(env, target, 1)
+        (key,) = objects
+        env.faults.corrupt(key.rsplit("/", 1)[-1])
+        with pytest.raises(StorageError) as bad:
+            fetch(target, key, manager=env.manager, retry=FAST)
+        assert bad.value.reason is Reason.CHECKSUM_MISMATCH
+        env.faults.clear()
+        assert fetch(target, key, manager=env.manager, retry=FAST).data == objects[key]
 
     def test_delete(self, env: ContractEnv, target: StorageTarget) -> None:
         if not env.provider.capabilities.delete:
