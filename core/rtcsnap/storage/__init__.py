@@ -19,8 +19,9 @@ from rtcsnap.storage.verify import ProbeResult, VerifyReport, verify
 # would let the submodule shadow.
 _LAZY = {
     "DownloadReport": "rtcsnap.storage.transfer",
-    "Fetched": "rtcsnap.storage.fetch",
-    "fetch": "rtcsnap.storage.fetch",
+    "Fetched": "rtcsnap.storage.fetcher",
+    "Fetcher": "rtcsnap.storage.fetcher",
+    "fetch": "rtcsnap.storage.fetcher",
     "FailedItem": "rtcsnap.storage.transfer",
     "ProgressEvent": "rtcsnap.storage.transfer",
     "download": "rtcsnap.storage.transfer",
@@ -31,7 +32,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from rtcsnap.storage.destination import map_key, map_path
-    from rtcsnap.storage.fetch import Fetched, fetch
+    from rtcsnap.storage.fetcher import Fetched, Fetcher, fetch
     from rtcsnap.storage.transfer import DownloadReport, FailedItem, ProgressEvent, download, upload
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "DownloadReport",
     "FailedItem",
     "Fetched",
+    "Fetcher",
     "ProbeResult",
     "ProgressEvent",
     "RetryPolicy",

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rtcsnap.errors import Reason, StorageError
-from rtcsnap.providers.contract import Body, ObjectInfo, Provider, Session
+from rtcsnap.providers.contract import Body, ObjectInfo, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.destination import Claims, Destination, LocalName, map_key, map_path
 from rtcsnap.storage.journal import Entry
 from rtcsnap.storage.listing import DEFAULT_PAGE_SIZE, iter_session
 from rtcsnap.storage.resolve import TargetLike, resolve
+from rtcsnap.storage.sessions import SessionPool
 from rtcsnap.storage.verified import copy_verified
-from rtcsnap.target import StorageTarget
 
 DEFAULT_CONCURRENCY = 8
 COMPLETE = "complete"
@@ -89,38 +89,6 @@ class DownloadReport:
     @property
     def accounted(self) -> bool:
         return len(self.downloaded) + len(self.skipped) + len(self.failed) == self.listed
-
-
-class _SessionPool:
-    """One session per worker thread (sessions need not be thread-safe), or one for all when the
-    provider declares `thread_safe_sessions`."""
-
-    def __init__(self, provider: Provider, target: StorageTarget) -> None:
-        self._provider, self._target = provider, target
-        self._local = threading.local()
-        self._all: list[Session] = []
-        self._lock = threading.Lock()
-        self._shared = provider.thread_safe_sessions
-
-    def get(self) -> Session:
-        if self._shared:
-            with self._lock:
-                if not self._all:
-                    self._all.append(self._provider.open(self._target))
-                return self._all[0]
-        s: Session | None = getattr(self._local, "session", None)
-        if s is None:
-            s = self._provider.open(self._target)
-            self._local.session = s
-            with self._lock:
-                self._all.append(s)
-        return s
-
-    def close(self) -> None:
-        with self._lock:
-            for s in self._all:
-                s.close()
-            self._all.clear()
 
 
 def _same_version(entry: Entry | None, key: str, info: ObjectInfo) -> bool:
@@ -294,7 +262,7 @@ def download(
         emit(ProgressEvent("skipped", key, size, detail=why, path=path, checksum=algorithm))
 
     with Destination(dest) as local:
-        pool = _SessionPool(provider, t)
+        pool = SessionPool(provider, t)
 
         def items() -> Iterator[tuple[str, ObjectInfo | None, str | None]]:
             """(key, listed info or None for a named key, the chosen path or None: map the key)."""

@@ -32,7 +32,7 @@ from rtcsnap.providers.contract import ObjectInfo, ObjectStream, Page, Provider,
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.regions import lookup
 from rtcsnap.retry import RetryPolicy
-from rtcsnap.storage import download, fetch, iter_objects, upload, verify
+from rtcsnap.storage import Fetcher, download, fetch, iter_objects, upload, verify
 from rtcsnap.storage.destination import RESERVED
 from rtcsnap.storage.listing import iter_session
 from rtcsnap.storage.transfer import ProgressEvent
@@ -391,6 +391,15 @@ class ProviderContract:
         with pytest.raises(StorageError) as large:
             fetch(target, key, manager=env.manager, retry=FAST, max_bytes=len(objects[key]) - 1)
         assert large.value.reason is Reason.TOO_LARGE
+
+    def test_fetcher_serves_many_threads(self, env: ContractEnv, target: StorageTarget) -> None:
+        """Many keys from several threads through reused sessions: every byte right."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        objects = self._seed(env, target, 8)
+        with Fetcher(target, manager=env.manager, retry=FAST) as fetcher, ThreadPoolExecutor(4) as pool:
+            got = dict(zip(objects, pool.map(lambda k: fetcher.fetch(k).data, objects), strict=True))
+        assert got == objects
 
     def test_fetch_never_returns_corrupted_bytes(self, env: ContractEnv, target: StorageTarget) -> None:
         if env.faults is None:

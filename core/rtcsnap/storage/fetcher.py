@@ -16,6 +16,7 @@ from rtcsnap.providers.contract import ObjectInfo, Session
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.retry import RetryPolicy
 from rtcsnap.storage.resolve import TargetLike, resolve
+from rtcsnap.storage.sessions import SessionPool
 from rtcsnap.storage.verified import copy_verified
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -51,6 +52,37 @@ def fetch_with(
     return (retry or RetryPolicy()).call(attempt)
 
 
+class Fetcher:
+    """`fetch` for many keys of one target from many threads, reusing sessions (`SessionPool`):
+    what a hook or a bucket review calls per image. Close it (or use ``with``) when done."""
+
+    def __init__(
+        self,
+        target: TargetLike,
+        *,
+        retry: RetryPolicy | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        manager: ProviderManager | None = None,
+    ) -> None:
+        provider, self.target = resolve(target, manager)
+        self._sessions = SessionPool(provider, self.target)
+        self._retry = retry
+        self._max_bytes = max_bytes
+
+    def fetch(self, key: str) -> Fetched:
+        """The verified bytes of `key` (a full object key); `StorageError` as `fetch` raises."""
+        return fetch_with(self._sessions.get(), key, retry=self._retry, max_bytes=self._max_bytes)
+
+    def close(self) -> None:
+        self._sessions.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def fetch(
     target: TargetLike,
     key: str,
@@ -68,4 +100,4 @@ def fetch(
         return fetch_with(session, key, retry=retry, max_bytes=max_bytes)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "Fetched", "fetch", "fetch_with"]
+__all__ = ["DEFAULT_MAX_BYTES", "Fetched", "Fetcher", "fetch", "fetch_with"]
