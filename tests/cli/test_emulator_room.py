@@ -13,7 +13,8 @@ import httpx
 import pytest
 from rtcsnap.emulator.config import ManualClock
 from rtcsnap.emulator.control import PREFIX, ControlApi
-from rtcsnap.emulator.rooms import CAMERA, SCREEN, RoomBook
+from rtcsnap.emulator.rooms import CAMERA, SCREEN, RoomBook, TextSpec
+from rtcsnap.emulator.sources import SyntheticSource
 from starlette.responses import JSONResponse, Response
 
 from tests.conftest import run_cli
@@ -138,3 +139,52 @@ def test_a_failing_or_foreign_server_is_exit_1(server: ControlServer) -> None:
     r = room(server, "list", "app1", "room1")
     assert r.returncode == 1
     assert r.stderr == f"error: {server.url} did not answer as an rtcsnap emulator (HTTP 200, not JSON)\n"
+
+
+def test_publish_with_a_text_draws_it_and_lists_it(server: ControlServer, book: RoomBook) -> None:
+    r = room(server, "publish", "app1", "room1", "bob", "--size", "320x180", "--text", "BUY GUNS HERE",
+             "--text-size", "0.2", "--text-from", "5", "--text-until", "60")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (
+        "bob camera 320x180: publishing, camera on, source synthetic, text 'BUY GUNS HERE' (from 5 s, until 60 s)"
+    )
+    view = book.stream("app1", "room1", "bob", CAMERA)
+    assert view is not None and view.text == TextSpec("BUY GUNS HERE", 0.2, 5.0, 60.0)
+    plain = SyntheticSource("bob", CAMERA, 320, 180)
+    assert book.frame("app1", "room1", "bob", CAMERA, T0 + 5).tobytes() != plain.frame(T0 + 5).tobytes()
+    table = room(server, "list", "app1", "room1").stdout
+    assert "synthetic, text 'BUY GUNS HERE' (from 5 s, until 60 s)" in table
+
+    r = room(server, "publish", "app1", "room1", "bob", "--no-text")
+    assert r.returncode == 0 and r.stdout.strip().endswith("source synthetic"), r.stderr
+    assert book.stream("app1", "room1", "bob", CAMERA).text is None  # type: ignore[union-attr]
+
+
+def test_a_cjk_text_goes_through_as_it_is(server: ControlServer, book: RoomBook) -> None:
+    from rtcsnap.emulator.textbox import MissingGlyphs, font_for
+
+    try:
+        font_for("买枪")
+    except MissingGlyphs:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    r = room(server, "publish", "app1", "room1", "bob", "--text", "在这里买枪")
+    assert r.returncode == 0, r.stderr
+    assert book.stream("app1", "room1", "bob", CAMERA).text == TextSpec("在这里买枪")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--text", ""), "error: emulator: text: must not be empty or only spaces"),
+        (("--text", "BUY", "--text-size", "0.9"), "error: emulator: text_size: must be a number in [0.02, 0.5]"
+         " (a fraction of the frame height; got 0.9)"),
+        (("--text-until", "3"), "error: emulator: text_until: goes with text: give a text to draw"),
+        (("--text", "BUY", "--no-text"), "error: --text and --no-text: give one of them"),
+    ],
+)  # fmt: skip
+def test_a_bad_text_is_exit_2_with_the_rule(
+    server: ControlServer, book: RoomBook, args: tuple[str, ...], message: str
+) -> None:
+    r = room(server, "publish", "app1", "room1", "bob", *args)
+    assert (r.returncode, r.stderr.splitlines()) == (2, [message])
+    assert book.stream("app1", "room1", "bob", CAMERA) is None

@@ -19,6 +19,8 @@ from rtcsnap.emulator.rooms import CAMERA, SCREEN, RoomBook, RoomSpec, StreamSpe
 from tests.emulator.test_sources import make_video
 
 T0 = 1_700_000_000.0
+NO_TEXT = {"text": None, "text_size": None, "text_from": None, "text_until": None}
+"""A stream's text fields when it has no text."""
 
 
 class ControlServer(BackgroundServer):
@@ -88,9 +90,9 @@ def test_rooms_and_room_listing(api: httpx.Client, book: RoomBook) -> None:
         "room_id": "room1",
         "streams": [
             {"user_id": "alice", "stream_type": 0, "width": 1280, "height": 720, "publishing": True,
-             "camera": True, "source": None, "since": T0},
+             "camera": True, "source": None, "since": T0, **NO_TEXT},
             {"user_id": "alice", "stream_type": 1, "width": 1920, "height": 1080, "publishing": True,
-             "camera": False, "source": None, "since": T0},
+             "camera": False, "source": None, "since": T0, **NO_TEXT},
         ],
     }  # fmt: skip
     assert api.get("/rooms/app1/nobody-here").json() == {
@@ -113,7 +115,7 @@ def test_publish_unpublish_and_camera_change_the_book(
     )
     assert resp.status_code == 200
     assert resp.json() == {"user_id": "bob", "stream_type": 1, "width": 800, "height": 600, "publishing": True,
-                           "camera": True, "source": str(clip), "since": T0 + 3}  # fmt: skip
+                           "camera": True, "source": str(clip), "since": T0 + 3, **NO_TEXT}  # fmt: skip
     assert book.stream("app1", "room1", "bob", SCREEN) == seen[-1]
     assert book.frame("app1", "room1", "bob", SCREEN, T0).size == (800, 600)
 
@@ -165,7 +167,7 @@ def test_without_a_task_source_tasks_is_empty(server: ControlServer, book: RoomB
         ("publish", {"stream_type": True}, (400, "InvalidField", "stream_type: must be 0 (camera) or 1 (screen)")),
         ("publish", {"source": "clip.mp4"}, (400, "InvalidField", "source: must be an absolute path (a string) or null")),
         ("publish", {"source": "/no/such.mp4"}, (400, "InvalidField", "source: must be an existing video file")),
-        ("publish", {"fps": 30}, (400, "InvalidField", "body: unknown field(s) 'fps' (allowed: stream_type, width, height, source)")),
+        ("publish", {"fps": 30}, (400, "InvalidField", "body: unknown field(s) 'fps' (allowed: stream_type, width, height, source, text, text_size, text_from, text_until)")),
         ("camera", {"stream_type": 0}, (400, "InvalidField", "on: is required (true or false)")),
         ("camera", {"on": "yes"}, (400, "InvalidField", "on: must be true or false")),
         ("unpublish", {"on": True}, (400, "InvalidField", "body: unknown field(s) 'on' (allowed: stream_type)")),

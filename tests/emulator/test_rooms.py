@@ -377,7 +377,9 @@ class BlockingSource:
     created: ClassVar[queue.Queue[BlockingSource]] = queue.Queue()
     block: ClassVar[bool] = True
 
-    def __init__(self, user_id: str, stream_type: int, width: int, height: int, path: Path | None) -> None:
+    def __init__(
+        self, user_id: str, stream_type: int, width: int, height: int, path: Path | None, **_: object
+    ) -> None:
         self.width, self.height = width, height
         self.entered, self.release = threading.Event(), threading.Event()
         self.closed = False

@@ -105,11 +105,24 @@ def _describe(stream: dict[str, Any]) -> str:
     kind = KINDS.get(stream.get("stream_type", -1), str(stream.get("stream_type")))
     state = "publishing" if stream.get("publishing") else "not publishing"
     camera = "on" if stream.get("camera") else "off"
-    source = stream.get("source") or "synthetic"
     return (
         f"{stream.get('user_id')} {kind} {stream.get('width')}x{stream.get('height')}: "
-        f"{state}, {kind} {camera}, source {source}"
+        f"{state}, {kind} {camera}, source {_shows(stream)}"
     )
+
+
+def _shows(stream: dict[str, Any]) -> str:
+    """The stream's source, and its text if it has one: ``synthetic, text 'BUY' (from 5 s)``."""
+    source = str(stream.get("source") or "synthetic")
+    text = stream.get("text")
+    if not isinstance(text, str):
+        return source
+    window = []
+    if isinstance(start := stream.get("text_from"), int | float) and start:
+        window.append(f"from {start:g} s")
+    if isinstance(until := stream.get("text_until"), int | float):
+        window.append(f"until {until:g} s")
+    return f"{source}, text {text!r}" + (f" ({', '.join(window)})" if window else "")
 
 
 def _size(value: str | None) -> tuple[int, int] | None:
@@ -127,6 +140,7 @@ def _size(value: str | None) -> tuple[int, int] | None:
         "rtcsnap emulator room publish app1 room1 alice",
         "rtcsnap emulator room publish app1 room1 bob --screen --size 1920x1080",
         "rtcsnap emulator room publish app1 room1 carol --source clip.mp4 --endpoint http://127.0.0.1:8001",
+        "rtcsnap emulator room publish app1 room1 dave --text 'BUY GUNS HERE' --text-from 5 --text-until 10",
     ),
 )
 @_user_args
@@ -139,9 +153,41 @@ def _size(value: str | None) -> tuple[int, int] | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A video file to loop (default: kept, or the synthetic pattern).",
 )
+@click.option(
+    "--text",
+    metavar="TEXT",
+    help="Draw TEXT large, dark on a light box, on every frame of the synthetic pattern (default: kept).",
+)
+@click.option(
+    "--text-size",
+    type=float,
+    metavar="FRACTION",
+    help="The text's font size as a fraction of the frame height (default 0.125).",
+)
+@click.option(
+    "--text-from",
+    type=float,
+    metavar="SECONDS",
+    help="Show the text from SECONDS after publishing (default 0).",
+)
+@click.option(
+    "--text-until", type=float, metavar="SECONDS", help="Stop showing the text SECONDS after publishing."
+)
+@click.option("--no-text", is_flag=True, help="Remove the stream's text.")
 @_endpoint
 def publish_cmd(
-    app: str, room: str, user: str, screen: bool, size: str | None, source: Path | None, endpoint: str
+    app: str,
+    room: str,
+    user: str,
+    screen: bool,
+    size: str | None,
+    source: Path | None,
+    text: str | None,
+    text_size: float | None,
+    text_from: float | None,
+    text_until: float | None,
+    no_text: bool,
+    endpoint: str,
 ) -> None:
     """Start publishing USER's camera (or --screen) in ROOM of APP; creates the room as needed."""
     body: dict[str, Any] = {"stream_type": int(screen)}
@@ -150,6 +196,13 @@ def publish_cmd(
         body["width"], body["height"] = wh
     if source is not None:
         body["source"] = str(source.resolve())
+    if no_text and text is not None:
+        raise ConfigurationError("--text and --no-text: give one of them")
+    if text is not None or no_text:
+        body["text"] = text  # null removes the stream's text; the emulator checks the options
+    for key, value in (("text_size", text_size), ("text_from", text_from), ("text_until", text_until)):
+        if value is not None:
+            body[key] = value
     print(_describe(_call(endpoint, "POST", _path(app, room, user, "publish"), body)))
 
 
@@ -215,7 +268,7 @@ def list_cmd(app: str, room: str, as_json: bool, endpoint: str) -> None:
             "yes" if s.get("publishing") else "no",
             "on" if s.get("camera") else "off",
             _when(s.get("since")),
-            escape(str(s.get("source") or "synthetic")),
+            escape(_shows(s)),
         )
     console = Console(highlight=False, soft_wrap=True)
     if not data.get("streams"):

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from rtcsnap.asgi.body import BodyReader, BodyRefused, ClientGone
 from rtcsnap.emulator.config import BODY_TIMEOUT, MAX_BODY_BYTES
 from rtcsnap.emulator.envelope import body_error
-from rtcsnap.emulator.rooms import RoomBook, RoomError, StreamNotFound, StreamView
+from rtcsnap.emulator.rooms import KEEP, RoomBook, RoomError, StreamNotFound, StreamView
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ def stream_json(view: StreamView) -> dict[str, Any]:
         "camera": view.camera,
         "source": None if view.source is None else str(view.source),
         "since": view.since,
+        "text": None if view.text is None else view.text.text,
+        "text_size": None if view.text is None else view.text.size,
+        "text_from": None if view.text is None else view.text.start,
+        "text_until": None if view.text is None else view.text.until,
     }
 
 
@@ -75,6 +79,8 @@ def _source(value: Any) -> Path | None:
         raise _Fail(400, "InvalidField", "source: must be an absolute path (a string) or null")
     return Path(value)
 
+
+_PUBLISH_FIELDS = ("stream_type", "width", "height", "source", "text", "text_size", "text_from", "text_until")
 
 Handler = Callable[["ControlApi", list[str], BodyReader], Awaitable[dict[str, Any]]]
 
@@ -151,13 +157,17 @@ class ControlApi:
         return {"app_id": app_id, "room_id": room_id, "streams": streams}
 
     async def _publish(self, params: list[str], reader: BodyReader) -> dict[str, Any]:
-        body = await self._body(reader, ("stream_type", "width", "height", "source"))
+        body = await self._body(reader, _PUBLISH_FIELDS)
         view = self.book.publish(
             *params,
             stream_type=body.get("stream_type", 0),
             width=body.get("width"),
             height=body.get("height"),
             source=_source(body.get("source")),
+            text=body.get("text", KEEP),  # absent: keep the stream's text; null: remove it
+            text_size=body.get("text_size"),
+            text_from=body.get("text_from"),
+            text_until=body.get("text_until"),
         )
         return stream_json(view)
 

@@ -8,12 +8,14 @@ stall the control API.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image
 
@@ -28,11 +30,14 @@ from rtcsnap.emulator.roomspec import (
     RoomsFileError,
     RoomSpec,
     StreamSpec,
+    TextSpec,
     UserSpec,
     check_bool,
     check_id,
     check_size,
     check_source,
+    check_text_source,
+    check_text_spec,
     check_type,
     load_rooms,
     parse_rooms,
@@ -41,6 +46,15 @@ from rtcsnap.emulator.sources import FrameSource, SourceClosed, open_source
 from rtcsnap.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
+
+
+class Keep(enum.Enum):
+    """`RoomBook.publish`'s "leave the stream's text as it is" (None removes the text)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 class RoomError(ConfigurationError):
@@ -65,6 +79,7 @@ class StreamView:
     camera: bool
     source: Path | None
     since: float
+    text: TextSpec | None = None
 
 
 @dataclass
@@ -133,6 +148,7 @@ class RoomBook:
             camera=spec.camera,
             source=spec.source,
             since=s.since,
+            text=spec.text,
         )
 
     def _find(self, app_id: str, room_id: str, user_id: str, stream_type: int) -> _Stream:
@@ -153,30 +169,54 @@ class RoomBook:
         width: int | None = None,
         height: int | None = None,
         source: Path | None = None,
+        text: str | Literal[Keep.KEEP] | None = KEEP,
+        text_size: float | None = None,
+        text_from: float | None = None,
+        text_until: float | None = None,
     ) -> StreamView:
-        """Start publishing (creating the room, user or stream as needed); a new size or source
-        replaces the stream's frames. Size and source not given keep the stream's current ones."""
+        """Start publishing (creating the room, user or stream as needed); a new size, source or
+        text replaces the stream's frames. Size, source and text not given keep the stream's
+        current ones; ``text=None`` removes the text. The text options go with a text (a new
+        text without them gets their defaults)."""
         with _runtime_rules():
             key = check_id(app_id, "app_id"), check_id(room_id, "room_id")
             check_id(user_id, "user_id")
             stream_type = check_type(stream_type, "stream_type")
             size = check_size(width, height)
             path = None if source is None else check_source(source, "source")
+            new_text = check_text_spec(None if text is KEEP else text, text_size, text_from, text_until)
         retired = None
         with self._lock:
             now = self._clock()
-            streams = self._rooms.setdefault(key, {})
-            s = streams.get((user_id, stream_type))
+            s = self._rooms.get(key, {}).get((user_id, stream_type))
             if s is None:
                 w, h = size or DEFAULT_SIZE[stream_type]
-                s = streams[(user_id, stream_type)] = _Stream(StreamSpec(stream_type, w, h, path), now)
+                spec = StreamSpec(stream_type, w, h, path, text=new_text)
             else:
                 w, h = size or (s.spec.width, s.spec.height)
-                spec = replace(s.spec, width=w, height=h, source=path or s.spec.source, publishing=True)
-                if (spec.width, spec.height, spec.source) != (s.spec.width, s.spec.height, s.spec.source):
-                    retired, s.frames = s.frames, None
-                if not s.spec.publishing:
+                spec = replace(
+                    s.spec,
+                    width=w,
+                    height=h,
+                    source=path or s.spec.source,
+                    publishing=True,
+                    text=s.spec.text if text is KEEP else new_text,
+                )
+            with _runtime_rules():
+                check_text_source(spec.text, spec.source, "source" if text is KEEP else "text")
+            if s is None:  # the room too, once the stream is known to be fine
+                s = self._rooms.setdefault(key, {})[(user_id, stream_type)] = _Stream(spec, now)
+            else:
+                if not s.spec.publishing:  # the text's window counts from here: fresh frames
                     s.since = now
+                    retired, s.frames = s.frames, None
+                elif (spec.width, spec.height, spec.source, spec.text) != (
+                    s.spec.width,
+                    s.spec.height,
+                    s.spec.source,
+                    s.spec.text,
+                ):
+                    retired, s.frames = s.frames, None
                 s.spec = spec
             view = self._view(key, user_id, s)
         return self._changed(view, retired)
@@ -227,7 +267,15 @@ class RoomBook:
                 s = self._find(app_id, room_id, user_id, stream_type)
                 if s.frames is None:
                     spec = s.spec
-                    s.frames = open_source(user_id, spec.stream_type, spec.width, spec.height, spec.source)
+                    s.frames = open_source(
+                        user_id,
+                        spec.stream_type,
+                        spec.width,
+                        spec.height,
+                        spec.source,
+                        text=spec.text,
+                        origin=s.since,
+                    )
                 frames = s.frames
             try:
                 return frames.frame(at)
@@ -250,9 +298,11 @@ class RoomBook:
 __all__ = [
     "CAMERA",
     "DEFAULT_SIZE",
+    "KEEP",
     "MAX_SIDE",
     "MIN_SIDE",
     "SCREEN",
+    "Keep",
     "RoomBook",
     "RoomError",
     "RoomSpec",
@@ -260,6 +310,7 @@ __all__ = [
     "StreamNotFound",
     "StreamSpec",
     "StreamView",
+    "TextSpec",
     "UserSpec",
     "load_rooms",
     "parse_rooms",

@@ -8,8 +8,10 @@ under the argument's name.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,45 @@ MIN_SIDE, MAX_SIDE = 16, 3840
 _ID = re.compile(ID_PATTERN)
 _ROOM_KEYS = ("app_id", "room_id", "user")
 _USER_KEYS = ("user_id", "streams")
-_STREAM_KEYS = ("type", "width", "height", "source", "camera", "publishing")
+_STREAM_KEYS = (
+    "type",
+    "width",
+    "height",
+    "source",
+    "camera",
+    "publishing",
+    "text",
+    "text_size",
+    "text_from",
+    "text_until",
+)
+MAX_TEXT, MAX_TEXT_LINES = 100, 4
+"""A stream's text: at most 100 characters on at most 4 lines (enough for a test, and a line of
+100 characters is already small on a 1280-pixel frame)."""
+TEXT_SIZE, MIN_TEXT_SIZE, MAX_TEXT_SIZE = 0.125, 0.02, 0.5
+"""The text's font size as a fraction of the frame height: 1/8 by default."""
 
 
 class RoomsFileError(ConfigurationError):
     """A rooms TOML file breaks a rule; the message names the file, the key path and the rule."""
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    """A text the synthetic pattern draws on every frame, dark on a light box in the middle.
+
+    `size` is the font size as a fraction of the frame height; the text shows from `start` until
+    `until` (None: for ever) seconds after the stream last started publishing (its ``since``).
+    """
+
+    text: str
+    size: float = TEXT_SIZE
+    start: float = 0.0
+    until: float | None = None
+
+    def shown(self, elapsed: float) -> bool:
+        """Whether the text shows `elapsed` seconds after the stream started publishing."""
+        return self.start <= elapsed and (self.until is None or elapsed < self.until)
 
 
 @dataclass(frozen=True)
@@ -39,6 +75,7 @@ class StreamSpec:
     source: Path | None = None
     camera: bool = True
     publishing: bool = True
+    text: TextSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +144,85 @@ def check_bool(value: object, path: str) -> bool:
     return value
 
 
+def check_text(value: object, path: str) -> str:
+    """A text to draw: 1 to `MAX_TEXT` characters on at most `MAX_TEXT_LINES` lines, no control
+    characters, and an installed font with a glyph for every character (no tofu boxes)."""
+    if not isinstance(value, str):
+        raise Broken(path, f"must be a string (got {value!r:.30})")
+    if not value.strip():
+        raise Broken(path, "must not be empty or only spaces")
+    if len(value) > MAX_TEXT:
+        raise Broken(path, f"must be at most {MAX_TEXT} characters (got {len(value)})")
+    control = next((c for c in value if c != "\n" and unicodedata.category(c) in ("Cc", "Cs")), None)
+    if control is not None:
+        raise Broken(path, f"must not contain control characters other than newlines (got {control!r})")
+    lines = len(value.split("\n"))
+    if lines > MAX_TEXT_LINES:
+        raise Broken(path, f"must be at most {MAX_TEXT_LINES} lines (got {lines})")
+    from rtcsnap.emulator.textbox import MissingGlyphs, font_for
+
+    try:
+        font_for(value)
+    except MissingGlyphs as exc:
+        raise Broken(path, str(exc)) from None
+    return value
+
+
+def check_text_size(value: object, path: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not MIN_TEXT_SIZE <= value <= MAX_TEXT_SIZE
+    ):
+        raise Broken(
+            path,
+            f"must be a number in [{MIN_TEXT_SIZE}, {MAX_TEXT_SIZE}] (a fraction of the frame height; "
+            f"got {value!r:.30})",
+        )
+    return float(value)
+
+
+def check_seconds(value: object, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise Broken(path, f"must be a number of seconds >= 0 (got {value!r:.30})")
+    return float(value)
+
+
+def check_text_spec(
+    text: object, size: object = None, start: object = None, until: object = None, path: str = ""
+) -> TextSpec | None:
+    """The stream's text and its options, or None without a text (then no option may be given);
+    `path` prefixes each key (``room[0].user[0].streams[0].``)."""
+    if text is None:
+        for name, value in (("text_size", size), ("text_from", start), ("text_until", until)):
+            if value is not None:
+                raise Broken(f"{path}{name}", "goes with text: give a text to draw")
+        return None
+    spec = TextSpec(
+        check_text(text, f"{path}text"),
+        TEXT_SIZE if size is None else check_text_size(size, f"{path}text_size"),
+        0.0 if start is None else check_seconds(start, f"{path}text_from"),
+        None if until is None else check_seconds(until, f"{path}text_until"),
+    )
+    if spec.until is not None and spec.until <= spec.start:
+        raise Broken(
+            f"{path}text_until", f"must be greater than text_from ({spec.start:g}) (got {spec.until:g})"
+        )
+    return spec
+
+
+def check_text_source(text: TextSpec | None, source: Path | None, path: str) -> None:
+    """Only the synthetic pattern draws a text: a stream has a source or a text, not both.
+    `path` names the key that brought the second one (``…text`` or ``…source``)."""
+    if text is None or source is None:
+        return
+    if path.endswith("source"):
+        raise Broken(
+            path, "the stream shows a text, which only the synthetic pattern draws: remove the text first"
+        )
+    raise Broken(path, "only the synthetic pattern draws a text: a stream with a source cannot have one")
+
+
 def _table(value: object, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise Broken(path, "must be a table")
@@ -132,12 +248,18 @@ def _stream(data: object, path: str, base: Path | None) -> StreamSpec:
     stream_type = check_type(table["type"], f"{path}.type")
     size = check_size(table.get("width"), table.get("height"), f"{path}.") or DEFAULT_SIZE[stream_type]
     source = table.get("source")
+    source_path = None if source is None else check_source(source, f"{path}.source", base)
+    text = check_text_spec(
+        table.get("text"), table.get("text_size"), table.get("text_from"), table.get("text_until"), f"{path}."
+    )
+    check_text_source(text, source_path, f"{path}.text")
     return StreamSpec(
         stream_type,
         *size,
-        source=None if source is None else check_source(source, f"{path}.source", base),
+        source=source_path,
         camera=check_bool(table.get("camera", True), f"{path}.camera"),
         publishing=check_bool(table.get("publishing", True), f"{path}.publishing"),
+        text=text,
     )
 
 
@@ -203,18 +325,29 @@ __all__ = [
     "CAMERA",
     "DEFAULT_SIZE",
     "MAX_SIDE",
+    "MAX_TEXT",
+    "MAX_TEXT_LINES",
+    "MAX_TEXT_SIZE",
     "MIN_SIDE",
+    "MIN_TEXT_SIZE",
     "SCREEN",
+    "TEXT_SIZE",
     "Broken",
     "RoomSpec",
     "RoomsFileError",
     "StreamSpec",
+    "TextSpec",
     "UserSpec",
     "check_bool",
     "check_id",
+    "check_seconds",
     "check_side",
     "check_size",
     "check_source",
+    "check_text",
+    "check_text_size",
+    "check_text_source",
+    "check_text_spec",
     "check_type",
     "load_rooms",
     "parse_rooms",

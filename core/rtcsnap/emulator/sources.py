@@ -8,7 +8,9 @@ period returns the very same object, so several tasks capturing one stream rende
 The synthetic pattern is built for people and tests alike: the background (colour from the
 user id and stream type, the user and kind in large text, the size) is drawn once; each frame
 only copies it and draws a moving box, the UTC clock of the frame and a frame counter, which
-keeps a 1280x720 frame well under the engine's 2 ms CPU budget (~0.6 ms here).
+keeps a 1280x720 frame well under the engine's 2 ms CPU budget (~0.6 ms here). A stream's own
+text (`TextSpec`) is rendered once into a box (`rtcsnap.emulator.textbox`) and pasted last, over
+the moving box, so it is never hidden.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
+from rtcsnap.emulator.roomspec import TextSpec
+from rtcsnap.emulator.textbox import render_box
 from rtcsnap.errors import RtcSnapError
 
 if TYPE_CHECKING:
@@ -95,15 +99,32 @@ def _font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 class SyntheticSource:
-    """A moving test pattern at the declared size; deterministic in `at` (same time, same pixels)."""
+    """A moving test pattern at the declared size; deterministic in `at` (same time, same pixels).
 
-    def __init__(self, user_id: str, stream_type: int, width: int, height: int) -> None:
+    With a `text`, the text's box is pasted onto the frames whose time is within the text's
+    window, counted from `origin` (the emulator time the stream started publishing).
+    """
+
+    def __init__(
+        self,
+        user_id: str,
+        stream_type: int,
+        width: int,
+        height: int,
+        text: TextSpec | None = None,
+        origin: float = 0.0,
+    ) -> None:
         self.user_id = user_id
         self.stream_type = stream_type
         self.width = width
         self.height = height
+        self.text = text
+        self.origin = origin
+        self._origin_n = math.floor(origin * SYNTHETIC_FPS + _EPS)
+        """The frame the text's window counts from: the one showing at `origin`."""
         self._lock = threading.Lock()
         self._background: Image.Image | None = None
+        self._text_box: tuple[Image.Image, tuple[int, int]] | None = None
         self._recent: OrderedDict[int, Image.Image] = OrderedDict()
         self._box = max(2, min(width, height) // 5)
         self._clock_font = _font(height / 12)
@@ -133,7 +154,26 @@ class SyntheticSource:
                 return cached
             if self._background is None:
                 self._background = self._render_background()
-            return _remember(self._recent, n, self._draw(self._background, n))
+                if self.text is not None:
+                    self._text_box = render_box(self.text.text, self.text.size, self.width, self.height)
+            image = self._draw(self._background, n)
+            if self._text_box is not None and self._shows_text(n):
+                image.paste(*self._text_box)
+            return _remember(self._recent, n, image)
+
+    def _shows_text(self, n: int) -> bool:
+        return self.text is not None and self.text.shown((n - self._origin_n) / SYNTHETIC_FPS)
+
+    @property
+    def text_box(self) -> tuple[int, int, int, int] | None:
+        """Where the text's box is drawn, (left, top, right, bottom) exclusive; None without text."""
+        if self.text is None:
+            return None
+        with self._lock:
+            if self._text_box is None:
+                self._text_box = render_box(self.text.text, self.text.size, self.width, self.height)
+            box, (x, y) = self._text_box
+        return x, y, x + box.width, y + box.height
 
     def _draw(self, background: Image.Image, n: int) -> Image.Image:
         w, h, box = self.width, self.height, self._box
@@ -155,10 +195,11 @@ class SyntheticSource:
     def close(self) -> None:
         with self._lock:
             self._recent.clear()
-            self._background = None
+            self._background = self._text_box = None
 
     def __repr__(self) -> str:
-        return f"SyntheticSource({self.user_id!r}, {self.stream_type}, {self.width}x{self.height})"
+        text = "" if self.text is None else f", text={self.text.text!r}"
+        return f"SyntheticSource({self.user_id!r}, {self.stream_type}, {self.width}x{self.height}{text})"
 
 
 class _Decoded:
@@ -334,12 +375,22 @@ def _av_errors() -> tuple[type[BaseException], ...]:
 
 
 def open_source(
-    user_id: str, stream_type: int, width: int, height: int, path: Path | None = None
+    user_id: str,
+    stream_type: int,
+    width: int,
+    height: int,
+    path: Path | None = None,
+    *,
+    text: TextSpec | None = None,
+    origin: float = 0.0,
 ) -> FrameSource:
-    """The source of one stream: its video file scaled to its size, or the synthetic pattern."""
+    """The source of one stream: its video file scaled to its size, or the synthetic pattern
+    (with its `text` timed from `origin`; only the synthetic pattern draws one)."""
     if path is not None:
+        if text is not None:
+            raise ValueError("open_source: only the synthetic pattern draws a text")
         return VideoSource(path, width, height)
-    return SyntheticSource(user_id, stream_type, width, height)
+    return SyntheticSource(user_id, stream_type, width, height, text, origin)
 
 
 __all__ = [
