@@ -279,9 +279,11 @@ def test_an_index_at_0001_is_upgraded_on_open_with_its_rows(db_url: str) -> None
         idx.close()
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        assert migrations.current(conn) == migrations.head() == "0002"
+        assert migrations.current(conn) == migrations.head() == "0003"
         inspector = sa.inspect(conn)
-        assert {"hook_failures", "events", "snapshots"} <= set(inspector.get_table_names())
+        assert {"hook_failures", "events", "snapshots", "verdicts", "verdict_labels"} <= set(
+            inspector.get_table_names()
+        )
         assert {c["name"] for c in inspector.get_columns("hook_failures")} >= {
             "id",
             "event_id",

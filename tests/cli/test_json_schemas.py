@@ -485,8 +485,23 @@ def run_config_check(fx: Fixtures) -> list[Any]:
 
 
 def run_snapshots_list(fx: Fixtures) -> list[Any]:
-    docs = lines(run_cli("snapshots", "list", "--db", fx("stored").db, "--json"))
-    assert len(docs) == 3
+    db = fx("stored").db
+    index = SnapshotIndex(db)
+    try:  # an analysis plugin's verdict on the first image (an upsert: the shared index is unchanged else)
+        first = index.snapshots(limit=1).items[0]["id"]
+        index.record_verdict(
+            first,
+            "moderation",
+            status="ok",
+            flagged=True,
+            fired=["text.weapons"],
+            labels=["text.weapons"],
+            details={"findings": [{"detector": "text", "text": ["BUY GUNS HERE"]}]},
+        )
+    finally:
+        index.close()
+    docs = lines(run_cli("snapshots", "list", "--db", db, "--json"))
+    assert len(docs) == 3 and [len(d["verdicts"]) for d in docs] == [1, 0, 0]
     return docs
 
 

@@ -1,6 +1,7 @@
 """`rtcsnap snapshots list` and `replay-hooks`, run as a user would, over a real SQLite index filled
 through `SnapshotIndex.store`: every filter, the time range in ms and ISO, JSON lines, pagination
-beyond one page, --limit, the table, and usage errors (exit 2)."""
+beyond one page, --limit, the table, usage errors (exit 2), and the verdicts of analysis plugins
+(--flagged, --label, the VERDICT column, `verdicts` in JSON)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def times(db: str, *args: str) -> list[int]:
 def test_json_lines_carry_every_record_field(db: str) -> None:
     items = listed(db)
     assert [i["timestamp_ms"] - T0 for i in items] == [0, 1, 2, 3, 4]
-    assert set(items[0]) == {*RECORD_FIELDS, "received_at"}
+    assert set(items[0]) == {*RECORD_FIELDS, "received_at", "id", "verdicts"}
+    assert items[0]["verdicts"] == [] and len({i["id"] for i in items}) == 5
     first = items[0]
     assert (first["event_id"], first["app_id"], first["room_id"], first["task_id"]) == (
         "ev-1",
@@ -122,10 +124,13 @@ def test_replay_hooks_without_hook_plugins_marks_events_done(db: str) -> None:
         idx.set_hook_status(["ev-4"], "failed")
     finally:
         idx.close()
-    r = run_cli("snapshots", "replay-hooks", "--db", db, "--app-id", "app1", "--json")
+    no_plugins = {"RTCSNAP_LOAD_PLUGINS": ""}  # whatever hook plugins this environment has installed
+    r = run_cli("snapshots", "replay-hooks", "--db", db, "--app-id", "app1", "--json", env=no_plugins)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"replayed": 3, "succeeded": 3, "still_failing": 0}
-    r = run_cli("snapshots", "replay-hooks", "--db", db)  # ev-4's failed hook is not installed here
+    r = run_cli(
+        "snapshots", "replay-hooks", "--db", db, env=no_plugins
+    )  # ev-4's failed hook is not installed
     assert r.returncode == 1 and "replayed 1 events" in r.stdout and "1 still failing" in r.stdout
     idx = SnapshotIndex(db)
     try:
@@ -137,3 +142,85 @@ def test_replay_hooks_without_hook_plugins_marks_events_done(db: str) -> None:
         ]
     finally:
         idx.close()
+
+
+@pytest.fixture
+def judged(db: str) -> str:
+    """`db` with verdicts: T0+1 flagged by moderation (labels nudity, weapons), T0+2 judged ok, T0+3
+    flagged for weapons only, and a thumbnails verdict (not flagged) on T0+1."""
+    idx = SnapshotIndex(db)
+    try:
+        ids = {row["timestamp_ms"] - T0: row["id"] for row in idx.snapshots().items}
+        for n, flagged, fired, labels in [
+            (1, True, ["nudity.exposed", "text.weapons"], ["nudity", "weapons"]),
+            (2, False, [], ["nudity"]),
+            (3, True, ["text.weapons"], ["weapons"]),
+        ]:
+            idx.record_verdict(
+                ids[n],
+                "moderation",
+                status="ok",
+                flagged=flagged,
+                fired=fired,
+                labels=labels,
+                details={"findings": [{"detector": "text", "text": ["买枪"]}]},
+            )
+        idx.record_verdict(
+            ids[1],
+            "thumbnails",
+            status="error",
+            flagged=False,
+            fired=[],
+            labels=[],
+            details={},
+            error="no space",
+        )
+    finally:
+        idx.close()
+    return db
+
+
+def test_flagged_and_label_filter_the_listing(judged: str) -> None:
+    assert times(judged, "--flagged") == [1, 3]
+    assert times(judged, "--label", "nudity") == [1, 2]
+    assert times(judged, "--flagged", "--label", "nudity") == [1]
+    assert times(judged, "--flagged", "--label", "weapons", "--page-size", "1") == [1, 3]
+    assert times(judged, "--flagged", "--app-id", "app2") == []
+
+
+def test_json_lines_carry_each_images_verdicts(judged: str) -> None:
+    items = {i["timestamp_ms"] - T0: i for i in listed(judged)}
+    assert items[0]["verdicts"] == []  # always present
+    moderation, thumbnails = items[1]["verdicts"]
+    assert moderation == {
+        "source": "moderation",
+        "status": "ok",
+        "flagged": True,
+        "fired": ["nudity.exposed", "text.weapons"],
+        "labels": ["nudity", "weapons"],
+        "details": {"findings": [{"detector": "text", "text": ["买枪"]}]},
+        "error": None,
+    }
+    assert (thumbnails["source"], thumbnails["status"], thumbnails["error"]) == (
+        "thumbnails",
+        "error",
+        "no space",
+    )
+
+
+def test_the_table_gains_a_verdict_column_when_the_index_has_verdicts(db: str, judged: str) -> None:
+    r = run_cli("snapshots", "list", "--db", judged, "--page-size", "2")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[-1] == "VERDICT"
+    rows = {line.split()[0]: line for line in lines[1:] if line.strip()}
+    assert rows["2023-11-14T22:13:20.000Z"].endswith(" -")
+    assert rows["2023-11-14T22:13:20.001Z"].endswith(
+        "moderation: flagged nudity.exposed,text.weapons; thumbnails: error"
+    )
+    assert rows["2023-11-14T22:13:20.002Z"].endswith("moderation: ok")
+
+
+def test_no_verdict_column_without_verdicts(db: str) -> None:
+    r = run_cli("snapshots", "list", "--db", db)
+    assert r.returncode == 0 and "VERDICT" not in r.stdout

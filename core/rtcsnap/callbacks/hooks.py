@@ -6,8 +6,11 @@ Why it looks like this (issue 10 §4: a failing or slow hook never loses, duplic
   never waits. When a queue is full (hooks slower than callbacks) the event is not queued at all and
   stays 'pending' in the index, counted in `metrics["dropped"]`; `replay` runs it later.
 * Each implementation has its own worker thread and queue ("lane"), so a slow or stuck plugin delays
-  only itself, never the others. An event is queued on every lane or on none (all-or-nothing, under
-  one lock), so no plugin sees an event that another never will.
+  only itself, never the others. An implementation may ask for more threads on its lane
+  (`hookspecs.workers`, the ``rtcsnap_workers`` attribute, 1–64): a CPU-bound hook waiting on a
+  process pool would otherwise keep one process busy; they share the lane's one bounded queue.
+  An event is queued on every lane or on none (all-or-nothing, under one lock), so no plugin sees
+  an event that another never will.
 * Outcomes go to one writer thread, the only one writing hook state: a failure becomes a
   `hook_failures` row (the plugin's name, one redacted line, attempts, last time); once every lane
   reported, the event's `hook_status` becomes 'done' or 'failed'. Hooks never run for duplicates,
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from rtcsnap import hookspecs, secrets
+from rtcsnap.errors import PluginError
 
 if TYPE_CHECKING:
     from rtcsnap.callbacks.index import SnapshotIndex
@@ -50,15 +54,28 @@ _WRITER_BATCH = 500
 
 @dataclass(frozen=True)
 class HookImpl:
-    """One implementation of the hook: the plugin's name (recorded with its failures) and function."""
+    """One implementation of the hook: the plugin's name (recorded with its failures), function,
+    the arguments it takes (a subset of the hookspec's) and its worker threads."""
 
     name: str
     function: Callable[..., object]
     argnames: tuple[str, ...]
+    workers: int = 1
 
-    def __call__(self, record: SnapshotRecord) -> None:
-        kwargs = {"record": record}
+    def __call__(self, record: SnapshotRecord, index: SnapshotIndex | None = None) -> None:
+        kwargs = {"record": record, "index": index}
         self.function(*(kwargs[name] for name in self.argnames))
+
+
+def _workers(plugin: str, function: Callable[..., object]) -> int:
+    """The implementation's `hookspecs.WORKERS_ATTR` (default 1), or a `PluginError` naming it."""
+    value = getattr(function, hookspecs.WORKERS_ATTR, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= hookspecs.MAX_WORKERS:
+        raise PluginError(
+            f"hook plugin {plugin!r}: {HOOK}.{hookspecs.WORKERS_ATTR} must be an integer in "
+            f"[1, {hookspecs.MAX_WORKERS}] (got {value!r})"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,8 @@ def implementations(
     """The hook's implementations in `plugin_manager` (a pluggy manager with `rtcsnap.hookspecs`,
     e.g. ``ProviderManager.default().plugin_manager()``) plus those of `plugins`, objects or modules
     with a ``@hookimpl def rtcsnap_snapshot_received(record)``, named by ``__name__`` or their class.
-    Wrappers are left out: they wrap a call chain, and each implementation here runs on its own."""
+    Wrappers are left out: they wrap a call chain, and each implementation here runs on its own.
+    Raises `PluginError` when an implementation asks for an invalid number of workers."""
     own = pluggy.PluginManager(hookspecs.PROJECT)
     own.add_hookspecs(hookspecs)
     taken = set() if plugin_manager is None else {name for name, _ in plugin_manager.list_name_plugin()}
@@ -113,15 +131,16 @@ def implementations(
         for impl in caller.get_hookimpls():
             if impl.wrapper or impl.hookwrapper:
                 continue
-            impls.append(HookImpl(impl.plugin_name, impl.function, tuple(impl.argnames)))
+            workers = _workers(impl.plugin_name, impl.function)
+            impls.append(HookImpl(impl.plugin_name, impl.function, tuple(impl.argnames), workers))
     return impls
 
 
-def _run(impl: HookImpl, records: Sequence[SnapshotRecord]) -> str | None:
+def _run(impl: HookImpl, records: Sequence[SnapshotRecord], index: SnapshotIndex) -> str | None:
     """Call `impl` for each record, stopping at the first failure; its one-line error, or None."""
     for record in records:
         try:
-            impl(record)
+            impl(record, index)
         except Exception as exc:
             log.warning("hook %s failed on event %s: %s", impl.name, record.event_id, error_line(exc))
             return error_line(exc)
@@ -129,14 +148,22 @@ def _run(impl: HookImpl, records: Sequence[SnapshotRecord]) -> str | None:
 
 
 class _Lane:
-    """One implementation's worker thread and bounded queue."""
+    """One implementation's bounded queue and its worker threads (`HookImpl.workers`), which take
+    events from it in turn; `close` puts one stop marker per thread."""
 
-    def __init__(self, impl: HookImpl, size: int, report: Callable[[_Outcome], None]) -> None:
+    def __init__(
+        self, impl: HookImpl, size: int, report: Callable[[_Outcome], None], index: SnapshotIndex
+    ) -> None:
         self.impl = impl
         self.queue: queue.Queue[tuple[str, tuple[SnapshotRecord, ...]] | None] = queue.Queue(size)
         self._report = report
-        self.thread = threading.Thread(target=self._work, name=f"rtcsnap-hook-{impl.name}", daemon=True)
-        self.thread.start()
+        self._index = index
+        self.threads = [
+            threading.Thread(target=self._work, name=f"rtcsnap-hook-{impl.name}-{n}", daemon=True)
+            for n in range(impl.workers)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def _work(self) -> None:
         while True:
@@ -144,7 +171,7 @@ class _Lane:
             if item is None:
                 return
             event_id, records = item
-            self._report(_Outcome(event_id, self.impl.name, _run(self.impl, records)))
+            self._report(_Outcome(event_id, self.impl.name, _run(self.impl, records, self._index)))
 
 
 class HookRunner:
@@ -179,7 +206,7 @@ class HookRunner:
         self._writes: queue.Queue[_Outcome | None] = queue.Queue(queue_size)
         self._writer = threading.Thread(target=self._write, name="rtcsnap-hook-writer", daemon=True)
         self._writer.start()
-        self._lanes = [_Lane(impl, queue_size, self._writes.put) for impl in self.implementations]
+        self._lanes = [_Lane(impl, queue_size, self._writes.put, index) for impl in self.implementations]
 
     def __repr__(self) -> str:
         return f"HookRunner(hooks={[i.name for i in self.implementations]!r})"
@@ -224,13 +251,15 @@ class HookRunner:
         deadline = time.monotonic() + timeout
         for lane in self._lanes:
             with contextlib.suppress(queue.Full):  # a stuck lane: its queued events stay pending
-                lane.queue.put(None, timeout=max(0.0, deadline - time.monotonic()))
-        for lane in self._lanes:
-            lane.thread.join(max(0.0, deadline - time.monotonic()))
+                for _ in lane.threads:  # one stop marker per worker
+                    lane.queue.put(None, timeout=max(0.0, deadline - time.monotonic()))
+        threads = [thread for lane in self._lanes for thread in lane.threads]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(queue.Full):
             self._writes.put(None, timeout=max(0.01, deadline - time.monotonic()))
         self._writer.join(max(0.01, deadline - time.monotonic()))
-        if self._writer.is_alive() or any(lane.thread.is_alive() for lane in self._lanes):
+        if self._writer.is_alive() or any(thread.is_alive() for thread in threads):
             log.warning("hook runner: still busy after %g s; unfinished events stay pending", timeout)
 
     def _write(self) -> None:
@@ -308,7 +337,7 @@ class HookRunner:
                 else:
                     impls, failed = list(self.implementations), False
                 for impl in impls:
-                    error = _run(impl, records)
+                    error = _run(impl, records, self._index)
                     if error is not None:
                         self._index.record_hook_failure(event["event_id"], impl.name, error, self._clock())
                         failed = True

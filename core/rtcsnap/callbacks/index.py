@@ -11,6 +11,8 @@ Why it looks like this:
   takes the write lock at ``BEGIN IMMEDIATE``, so a second writer waits (busy timeout) instead of
   failing on a lock upgrade; PostgreSQL keeps its durable defaults (``synchronous_commit=on``).
 * The schema is versioned (Alembic, `rtcsnap.callbacks.migrations`) and upgraded to head on open.
+* Analysis plugins record their verdicts here (`record_verdict`: one row per image and plugin, an
+  upsert, so a replayed hook replaces its answer), and `snapshots` filters on them in SQL.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -36,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from rtcsnap import secrets
 from rtcsnap.callbacks import migrations
 from rtcsnap.callbacks.records import Event, SnapshotRecord
+from rtcsnap.callbacks.verdicts import verdict_input, verdict_output
 from rtcsnap.errors import ConfigurationError, RtcSnapError, ValidationError
 
 BUSY_TIMEOUT_S = 10.0
@@ -94,6 +97,25 @@ hook_failures = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("attempts", sa.Integer),
     sa.Column("last_at", sa.Float),
+)
+verdicts = sa.Table(
+    "verdicts",
+    _meta,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("snapshot_id", sa.BigInteger),
+    sa.Column("source", sa.String(255)),
+    sa.Column("status", sa.String(16)),
+    sa.Column("flagged", sa.Boolean),
+    sa.Column("error", sa.Text),
+    sa.Column("fired", sa.Text),
+    sa.Column("details", sa.Text),
+    sa.Column("created_at", sa.Float),
+)
+verdict_labels = sa.Table(
+    "verdict_labels",
+    _meta,
+    sa.Column("verdict_id", sa.BigInteger, primary_key=True),
+    sa.Column("label", sa.String(255), primary_key=True),
 )
 HOOK_STATUSES = ("pending", "done", "failed")
 """`events.hook_status`: hooks not run yet (or not queued), all succeeded, at least one failed."""
@@ -287,12 +309,22 @@ class SnapshotIndex:
         stream_type: int | None = None,
         since_ms: int | None = None,
         until_ms: int | None = None,
+        flagged: bool | None = None,
+        label: str | None = None,
+        with_verdicts: bool = False,
         limit: int = 1000,
         after: str | None = None,
     ) -> SnapshotPage:
         """Snapshot records matching every given filter, ordered by (timestamp_ms, id); the time range
         is half-open, ``since_ms <= timestamp_ms < until_ms``. Keyset-paginated: `after` is a page's
-        `next`, so rows stored meanwhile never shift or repeat a page."""
+        `next`, so rows stored meanwhile never shift or repeat a page. Each item is the record's
+        fields plus ``received_at`` and ``id`` (the row id verdicts refer to).
+
+        Verdict filters (`record_verdict`), evaluated in SQL: `flagged` True keeps images some
+        verdict flagged, False those no verdict flagged (unjudged ones included); `label` keeps
+        images with a verdict carrying that label — the same verdict that flagged them when
+        `flagged` is True. `with_verdicts` adds ``verdicts``, a list of `verdicts()` dicts (by
+        source; empty when none), to each item."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"must be an integer in [1, {MAX_LIMIT}]", path="limit")
         c = snapshots.c
@@ -311,16 +343,121 @@ class SnapshotIndex:
             query = query.where(c.timestamp_ms >= since_ms)
         if until_ms is not None:
             query = query.where(c.timestamp_ms < until_ms)
+        for condition in _verdict_filters(flagged, label):
+            query = query.where(condition)
         if after is not None:
             ts, row_id = _uncursor(after)
             query = query.where(sa.or_(c.timestamp_ms > ts, sa.and_(c.timestamp_ms == ts, c.id > row_id)))
         query = query.order_by(c.timestamp_ms, c.id).limit(limit + 1)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [{name: getattr(row, name) for name in (*RECORD_FIELDS, "received_at")} for row in rows]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            found = _verdicts_of(conn, [int(row.id) for row in rows]) if with_verdicts else {}
+        items = [
+            {"id": int(row.id), **{name: getattr(row, name) for name in (*RECORD_FIELDS, "received_at")}}
+            for row in rows
+        ]
+        if with_verdicts:
+            for item in items:
+                item["verdicts"] = found.get(item["id"], [])
         return SnapshotPage(items, _cursor(rows[-1]) if more else None)
+
+    # ------------------------------------------------------------------ verdicts (callbacks/verdicts.py)
+
+    def snapshot_id(self, record: SnapshotRecord) -> int | None:
+        """The row id of `record` (the first row of its event equal to it in every field), or None.
+        A hook gets records without ids (they are parsed before the commit assigns one); this is
+        how it finds the row to record a verdict against."""
+        with self._read() as conn:
+            return _snapshot_id(conn, record)
+
+    def record_verdict(
+        self,
+        snapshot: int | SnapshotRecord,
+        source: str,
+        *,
+        status: str,
+        flagged: bool,
+        fired: Sequence[str],
+        labels: Iterable[str],
+        details: Mapping[str, Any] | str,
+        error: str | None = None,
+        at: float | None = None,
+    ) -> int:
+        """Store what `source` (the analysing plugin's name) concluded about one image: `snapshot`
+        is its row id (``id`` of a `snapshots` item) or the `SnapshotRecord` a hook was given.
+        `status` ok|partial|error, `flagged` whether it needs a human, `fired` the rule names,
+        `labels` what `snapshots(label=…)` filters on, `details` the plugin's whole verdict (a
+        mapping, or the JSON text of an object), `error` what went wrong (redacted); `at` defaults
+        to now. Returns the snapshot's row id.
+
+        Idempotent: an upsert on (snapshot, source), the row and its labels replaced in one
+        transaction, so a hook replayed by ``snapshots replay-hooks`` re-judges instead of adding a
+        second verdict. Raises `ValidationError` for a bad argument, `SnapshotIndexError` for an
+        unknown snapshot or a failed write (nothing is then stored)."""
+        verdict = verdict_input(
+            source, status=status, flagged=flagged, fired=fired, labels=labels, details=details, error=error
+        )
+        when = time.time() if at is None else float(at)
+        if isinstance(snapshot, bool) or not isinstance(snapshot, int | SnapshotRecord):
+            raise ValidationError("must be a snapshot row id or a SnapshotRecord", path="snapshot")
+        try:
+            with self._write() as conn:
+                if isinstance(snapshot, SnapshotRecord):
+                    snapshot_id = _snapshot_id(conn, snapshot)
+                    if snapshot_id is None:
+                        raise SnapshotIndexError(
+                            f"index: no snapshot row for this record of event {snapshot.event_id!r}"
+                        )
+                else:
+                    snapshot_id = snapshot
+                    known = sa.select(snapshots.c.id).where(snapshots.c.id == snapshot_id)
+                    if conn.execute(known).first() is None:
+                        raise SnapshotIndexError(f"index: no snapshot with id {snapshot_id}")
+                row = {
+                    "status": verdict.status,
+                    "flagged": verdict.flagged,
+                    "error": verdict.error,
+                    "fired": verdict.fired,
+                    "details": verdict.details,
+                    "created_at": when,
+                }
+                insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                stmt = insert(verdicts).values(snapshot_id=snapshot_id, source=verdict.source, **row)
+                stmt = stmt.on_conflict_do_update(index_elements=["snapshot_id", "source"], set_=row)
+                verdict_id = conn.execute(stmt.returning(verdicts.c.id)).scalar_one()
+                conn.execute(verdict_labels.delete().where(verdict_labels.c.verdict_id == verdict_id))
+                if verdict.labels:
+                    conn.execute(
+                        verdict_labels.insert(),
+                        [{"verdict_id": verdict_id, "label": x} for x in verdict.labels],
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise SnapshotIndexError(
+                f"index: verdict not stored ({type(exc).__name__}: {_reason(exc)})"
+            ) from exc
+        return snapshot_id
+
+    def has_verdicts(self) -> bool:
+        """Whether any verdict is stored (the CLI shows a verdict column only then)."""
+        with self._read() as conn:
+            return conn.execute(sa.select(verdicts.c.id).limit(1)).first() is not None
+
+    def verdicts(self, snapshot_id: int | None = None, source: str | None = None) -> list[dict[str, Any]]:
+        """Stored verdicts (of one snapshot and/or one source, or all), by snapshot then source:
+        dicts of snapshot_id, source, status, flagged, fired (list), labels (sorted list), details
+        (the plugin's document), error and created_at."""
+        v = verdicts.c
+        query = sa.select(verdicts).order_by(v.snapshot_id, v.source)
+        if snapshot_id is not None:
+            query = query.where(v.snapshot_id == snapshot_id)
+        if source is not None:
+            query = query.where(v.source == source)
+        with self._read() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(query)]
+            labels = _labels_of(conn, [int(row["id"]) for row in rows])
+        return [verdict_output(row, labels.get(int(row["id"]), [])) for row in rows]
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         """The stored event (its raw body included), or None."""
@@ -441,6 +578,64 @@ def _reason(exc: sa.exc.SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip().splitlines()
     return secrets.redact(text[0] if text else type(exc).__name__)
+
+
+def _verdict_filters(flagged: bool | None, label: str | None) -> list[sa.ColumnElement[bool]]:
+    """`snapshots`' WHERE conditions for its verdict filters (see its docstring)."""
+    s, v, lab = snapshots.c, verdicts.c, verdict_labels.c
+    is_flagged = v.flagged == sa.true()
+    out: list[sa.ColumnElement[bool]] = []
+    if label is not None:
+        same = (is_flagged,) if flagged else ()
+        out.append(
+            sa.exists().where(v.snapshot_id == s.id, lab.verdict_id == v.id, lab.label == label, *same)
+        )
+    elif flagged:
+        out.append(sa.exists().where(v.snapshot_id == s.id, is_flagged))
+    if flagged is False:
+        out.append(~sa.exists().where(v.snapshot_id == s.id, is_flagged))
+    return out
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    """Bounded IN lists."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _labels_of(conn: Connection, verdict_ids: Sequence[int]) -> dict[int, list[str]]:
+    lab = verdict_labels.c
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(verdict_ids):
+        query = sa.select(lab.verdict_id, lab.label).where(lab.verdict_id.in_(chunk)).order_by(lab.label)
+        for row in conn.execute(query):
+            out.setdefault(int(row.verdict_id), []).append(row.label)
+    return out
+
+
+def _verdicts_of(conn: Connection, snapshot_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The verdicts of these snapshots, by snapshot id, each list by source."""
+    v = verdicts.c
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(snapshot_ids):
+        query = sa.select(verdicts).where(v.snapshot_id.in_(chunk)).order_by(v.snapshot_id, v.source)
+        rows += [dict(row._mapping) for row in conn.execute(query)]
+    labels = _labels_of(conn, [int(row["id"]) for row in rows])
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(int(row["snapshot_id"]), []).append(
+            verdict_output(row, labels.get(int(row["id"]), []))
+        )
+    return out
+
+
+def _snapshot_id(conn: Connection, record: SnapshotRecord) -> int | None:
+    s = snapshots.c
+    query = sa.select(s.id, *(s[name] for name in RECORD_FIELDS)).where(s.event_id == record.event_id)
+    for row in conn.execute(query.order_by(s.id)):
+        if all(getattr(row, name) == getattr(record, name) for name in RECORD_FIELDS):
+            return int(row.id)
+    return None
 
 
 _Waiter = concurrent.futures.Future[bool] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[bool]"]

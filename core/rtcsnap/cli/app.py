@@ -12,6 +12,7 @@ import sys
 import click
 
 from rtcsnap import logs, secrets
+from rtcsnap.cli.plugin_commands import PluginCommandGroup
 from rtcsnap.errors import ConfigurationError, PluginError, RtcSnapError, ValidationError
 from rtcsnap.providers.manager import ProviderManager
 
@@ -27,6 +28,7 @@ def manager() -> ProviderManager:
 
 
 @click.group(
+    cls=PluginCommandGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="\b\nExamples:\n"
     "  rtcsnap providers\n"
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and exits with its code."""
     from rtcsnap.cli import commands  # noqa: F401  (attaches every subcommand to `app`)
 
+    app.load_plugin_commands(manager)  # then plugins' (`rtcsnap_register_commands`), when needed
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:

@@ -78,7 +78,8 @@ def _shown(value: str | None, chain: str = "default") -> str:
 def check_cmd(as_json: bool) -> int:
     """Validate the config file: every error as FILE:LINE: field: rule; each account and target
     with OK, or a warning when a referenced env var is unset or a ~/.volc/credentials section is
-    missing."""
+    missing. Each [plugins.NAME] table is checked by the installed plugins that read it (a warning
+    when none does)."""
     report = profiles.check(manager=manager())
     config = report.config
     errors = [p for p in report.problems if p.severity == "error"]
@@ -125,10 +126,15 @@ def check_cmd(as_json: bool) -> int:
             f"target @{name}: {status('targets', name)} — {s['url']}; "
             f"write: {_shown(s['write'], 'provider chain')}; read: {_shown(s['read'], 'provider chain')}"
         )
+    for name in config.plugins:
+        readers = report.readers.get(name) or []
+        by = f"read by {', '.join(readers)}" if readers else "read by no installed plugin"
+        print(f"plugin section [plugins.{name}]: {status('plugins', name)} — {by}")
     verdict = "ok" if report.ok else f"{len(errors)} error(s)"
+    sections = f"{len(config.plugins)} plugin sections, " if config.plugins else ""
     print(
         f"{report.path}: {verdict} ({len(config.accounts)} accounts, {len(config.targets)} targets, "
-        f"{len(warnings)} warning(s))"
+        f"{sections}{len(warnings)} warning(s))"
     )
     return EXIT_OK if report.ok else EXIT_USAGE
 

@@ -2,8 +2,9 @@
 
 `list` walks the index's keyset pages (`SnapshotIndex.snapshots(after=…)`), printing each page before
 fetching the next, so memory stays one page whatever the index holds and a pipe into `head` stops
-early. The group is shared: `rtcsnap.cli.snapshots_task` adds `manifest` and `download` to
-`snapshots_group`.
+early. Verdicts of analysis plugins come with each page (`with_verdicts`), and `--flagged` /
+`--label` filter on them in SQL, so they paginate like any other filter. The group is shared:
+`rtcsnap.cli.snapshots_task` adds `manifest` and `download` to `snapshots_group`.
 """
 
 from __future__ import annotations
@@ -65,7 +66,18 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _table(items: list[dict[str, Any]], header: bool) -> None:
+def verdict_cell(verdicts: list[dict[str, Any]]) -> str:
+    """A row's verdicts in one cell: ``SOURCE: flagged RULE,RULE`` (or ``SOURCE: ok``, ``partial``,
+    ``error``) per source, ``; ``-separated; ``-`` when there is none."""
+    parts = []
+    for v in verdicts:
+        word = "flagged" if v["flagged"] else v["status"]
+        rules = ",".join(v["fired"])
+        parts.append(f"{v['source']}: {word}" + (f" {rules}" if rules else ""))
+    return "; ".join(parts) or "-"
+
+
+def _table(items: list[dict[str, Any]], header: bool, verdicts: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -80,8 +92,9 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
         ("SIZE", "right"),
         ("WxH", "right"),
         ("OBJECT", "left"),
+        *((("VERDICT", "left"),) if verdicts else ()),
     ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)
     for item in items:
         table.add_row(
             _iso_ms(item["timestamp_ms"]),
@@ -93,8 +106,17 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
             str(item["size"]),
             f"{item['width']}x{item['height']}",
             escape(item["object_key"] or item["veimagex_uri"] or ""),
+            *((escape(verdict_cell(item["verdicts"])),) if verdicts else ()),
         )
     print_table(table)
+
+
+def _json_line(item: dict[str, Any]) -> str:
+    """One record as `--json` prints it: its verdicts cut to the documented keys."""
+    from rtcsnap.callbacks.verdicts import VERDICT_KEYS
+
+    shown = [{key: v[key] for key in VERDICT_KEYS} for v in item["verdicts"]]
+    return json.dumps({**item, "verdicts": shown}, ensure_ascii=False) + "\n"
 
 
 @snapshots_group.command(
@@ -103,6 +125,7 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
         "rtcsnap snapshots list --db snaps.db --app-id app1 --room-id room1",
         "rtcsnap snapshots list --db snaps.db --user-id alice --stream-type 1 --since 2024-05-01T12:00:00Z",
         "rtcsnap snapshots list --db sqlite:///snaps.db --limit 10 --json | jq -r .object_key",
+        "rtcsnap snapshots list --db snaps.db --flagged --label FEMALE_BREAST_EXPOSED",
     ),
 )
 @click.option("--db", "db", required=True, help=DB_HELP)
@@ -113,6 +136,11 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
 @click.option("--stream-type", type=click.Choice(["0", "1"]), help="0: main stream, 1: screen share.")
 @click.option("--since", callback=_since, help=f"Images taken at or after this time. {TIME_HELP}")
 @click.option("--until", callback=_until, help=f"Images taken before this time. {TIME_HELP}")
+@click.option("--flagged", is_flag=True, help="Only images a plugin's verdict flagged (e.g. moderation).")
+@click.option(
+    "--label",
+    help="Only images with a verdict carrying this label (with --flagged: the verdict that flagged them).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many records.")
 @click.option(
     "--page-size",
@@ -121,7 +149,9 @@ def _table(items: list[dict[str, Any]], header: bool) -> None:
     show_default=True,
     help="Records fetched per query.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON lines: one snapshot record each.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines: one snapshot record each, with its verdicts."
+)
 def list_cmd(
     db: str,
     app_id: str | None,
@@ -131,13 +161,17 @@ def list_cmd(
     stream_type: str | None,
     since: int | None,
     until: int | None,
+    flagged: bool,
+    label: str | None,
     limit: int | None,
     page_size: int,
     as_json: bool,
 ) -> None:
     """Snapshot records matching every given filter, oldest image first.
 
-    The time range is by the image's TimeStamp, half-open: --since <= t < --until."""
+    The time range is by the image's TimeStamp, half-open: --since <= t < --until. Verdicts are
+    what analysis plugins (moderation, …) recorded about each image: a VERDICT column when the
+    index holds any, `verdicts` in --json."""
     from rtcsnap.callbacks.index import SnapshotIndex, database_url
 
     if since is not None and until is not None and since >= until:
@@ -145,6 +179,7 @@ def list_cmd(
     index = SnapshotIndex(database_url(db))
     try:
         left, after, first = limit, None, True
+        column = not as_json and index.has_verdicts()  # one layout for every page
         while True:
             size = page_size if left is None else min(page_size, left)
             page = index.snapshots(
@@ -155,14 +190,17 @@ def list_cmd(
                 stream_type=None if stream_type is None else int(stream_type),
                 since_ms=since,
                 until_ms=until,
+                flagged=True if flagged else None,
+                label=label,
+                with_verdicts=True,
                 limit=size,
                 after=after,
             )
             if as_json:
-                sys.stdout.write("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in page.items))
+                sys.stdout.write("".join(_json_line(item) for item in page.items))
                 sys.stdout.flush()
             elif page.items or first:
-                _table(page.items, header=first)
+                _table(page.items, header=first, verdicts=column)
             first = False
             if left is not None:
                 left -= len(page.items)
@@ -222,4 +260,4 @@ def replay_hooks_cmd(db: str, app_id: str | None, task_id: str | None, as_json: 
     return EXIT_REMOTE if summary.still_failing else EXIT_OK
 
 
-__all__ = ["list_cmd", "parse_time", "replay_hooks_cmd", "snapshots_group"]
+__all__ = ["list_cmd", "parse_time", "replay_hooks_cmd", "snapshots_group", "verdict_cell"]

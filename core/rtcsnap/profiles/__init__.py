@@ -15,6 +15,8 @@
     write = { env = ["RTC_WRITE_AK", "RTC_WRITE_SK"] }   # the key RTC writes with
     read = { volc_profile = "reader" }                   # the key ls/download read with
 
+    [plugins.moderation]                             # a plugin's own table (free-form for core)
+
 Secrets never go in the file: credentials are references, environment variable names or a
 ``~/.volc/credentials`` section, resolved when used; an inline ``secret_key = …`` is an error. A
 missing reference means the provider's (or the OpenAPI client's) usual credential chain.
@@ -22,7 +24,8 @@ missing reference means the provider's (or the OpenAPI client's) usual credentia
 Errors name the file and line, ``FILE:LINE: field: rule``. A missing file is not an error until a
 profile or an ``@name`` is asked for. `resolve_target` is the one place a TARGET string (a URL or
 ``@name``) and its use (``write`` for what RTC is given, ``read`` for listing and downloading)
-become a `StorageTarget`. docs/profiles.md has the whole format.
+become a `StorageTarget`. A plugin reads its ``[plugins.NAME]`` table with `plugin_section`
+(`rtcsnap.profiles.plugins`). docs/profiles.md has the whole format.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from rtcsnap import secrets
 from rtcsnap.errors import ConfigurationError
 from rtcsnap.profiles.lines import key_lines, line_of
+from rtcsnap.profiles.plugins import PluginSection, plugin_section
 from rtcsnap.target import Credentials, StorageTarget
 
 if TYPE_CHECKING:
@@ -107,6 +111,8 @@ class Config:
     accounts: Mapping[str, Account]
     targets: Mapping[str, Target]
     lines: Mapping[tuple[str, ...], int] = field(repr=False)
+    plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """``[plugins.NAME]`` tables, as parsed (core does not look inside)."""
 
     def where(self, *loc: str) -> str:
         """``FILE:LINE`` of `loc` (for messages)."""
@@ -225,7 +231,7 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[str, ...], int]
     if problems or model is None:
         problems.sort(key=lambda p: p.line or 0)
         return None, lines, problems
-    return {"accounts": model.accounts, "targets": model.targets}, lines, []
+    return {"accounts": model.accounts, "targets": model.targets, "plugins": model.plugins}, lines, []
 
 
 def load(path: Path | None = None) -> Config | None:
@@ -237,7 +243,7 @@ def load(path: Path | None = None) -> Config | None:
     data, lines, problems = _read(path)
     if problems or data is None:
         raise ConfigFileError(problems)
-    return Config(path, data["accounts"], data["targets"], lines)
+    return Config(path, data["accounts"], data["targets"], lines, data["plugins"])
 
 
 def require(what: str, path: Path | None = None) -> Config:
@@ -318,6 +324,9 @@ class CheckReport:
     exists: bool
     problems: list[Problem]
     config: Config | None
+    readers: dict[str, list[str]] = field(default_factory=dict)
+    """``[plugins.NAME]`` -> the installed plugins that checked it (empty: none reads it); only
+    when `check` was given a manager."""
 
     @property
     def ok(self) -> bool:
@@ -344,7 +353,8 @@ def _ref_warnings(ref: CredentialsRef | None, loc: tuple[str, ...]) -> list[str]
 def check(path: Path | None = None, manager: ProviderManager | None = None) -> CheckReport:
     """Validate the config file: schema errors, inline secrets, target URLs (against their
     installed provider when `manager` is given) — and warn about references that do not resolve
-    here (an unset environment variable, a missing ``~/.volc/credentials`` section)."""
+    here (an unset environment variable, a missing ``~/.volc/credentials`` section). With a
+    manager, each ``[plugins.NAME]`` goes to the installed plugins' `rtcsnap_check_config`."""
     path = path or config_path()
     if not path.exists():
         return CheckReport(
@@ -353,7 +363,7 @@ def check(path: Path | None = None, manager: ProviderManager | None = None) -> C
     data, lines, problems = _read(path)
     if data is None:
         return CheckReport(path, True, problems, None)
-    config = Config(path, data["accounts"], data["targets"], lines)
+    config = Config(path, data["accounts"], data["targets"], lines, data["plugins"])
 
     def warn(loc: tuple[str, ...], rule: str) -> None:
         problems.append(Problem(path, line_of(lines, loc), ".".join(loc), rule, "warning"))
@@ -382,8 +392,13 @@ def check(path: Path | None = None, manager: ProviderManager | None = None) -> C
             ref = target.write if use == "write" else target.read
             for rule in _ref_warnings(ref, loc):
                 warn(loc, rule)
+    readers: dict[str, list[str]] = {}
+    if manager is not None and config.plugins:
+        from rtcsnap.profiles.plugins import check_sections
+
+        readers = check_sections(config, manager.plugin_manager(), problems)
     problems.sort(key=lambda p: p.line or 0)
-    return CheckReport(path, True, problems, config)
+    return CheckReport(path, True, problems, config, readers)
 
 
 __all__ = [
@@ -393,12 +408,14 @@ __all__ = [
     "CheckReport",
     "Config",
     "ConfigFileError",
+    "PluginSection",
     "Problem",
     "Use",
     "account",
     "check",
     "config_path",
     "load",
+    "plugin_section",
     "require",
     "resolve_target",
     "same_keys",

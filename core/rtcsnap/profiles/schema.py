@@ -134,6 +134,9 @@ class Target(_Strict):
 class ConfigFile(_Strict):
     accounts: dict[Name, Account] = Field(default_factory=dict)
     targets: dict[Name, Target] = Field(default_factory=dict)
+    plugins: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    """``[plugins.NAME]``: one free-form table per plugin. Core checks only that each is a table;
+    the plugin checks the rest (`rtcsnap_check_config`) and reads it (`profiles.plugin_section`)."""
 
 
 def inline_secrets(data: Any, loc: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

@@ -264,11 +264,18 @@ class ProviderManager:
         self._load_pending()
         return self._errors
 
-    def plugin_manager(self) -> pluggy.PluginManager:
+    def plugin_manager(self, name: str | None = None) -> pluggy.PluginManager:
         """The pluggy manager with every (allowed) plugin loaded, for hooks other than providers'
-        (`rtcsnap_snapshot_received`: `rtcsnap.callbacks.hooks.HookRunner` calls its implementations)."""
-        self._load_pending()
+        (`rtcsnap_snapshot_received`: `rtcsnap.callbacks.hooks.HookRunner` calls its implementations).
+        With `name`, only the deferred entry point of that name is loaded now (the CLI looking for
+        a plugin's command, which a plugin names after its entry point): the rest stay deferred."""
+        self._load_pending(name)
         return self.pm
+
+    def plugin_failed(self, plugin: str, error: str) -> None:
+        """Record that an installed plugin failed at something other than loading (a raising
+        command hook): one warning, like a load error (`RTCSNAP_STRICT_PLUGINS=1`: `PluginError`)."""
+        self._fail(plugin, "", error)
 
     def entries(self) -> list[ProviderEntry]:
         self._load_pending()
