@@ -20,6 +20,7 @@ from typing import Any
 
 import pluggy
 from rtcsnap.errors import PluginError
+from rtcsnap.providers.manager import LoadError, PluginLoadWarning
 
 from rtcsnap_moderation import hookspecs
 from rtcsnap_moderation.detector import Detector
@@ -45,19 +46,8 @@ class UnknownDetectorError(DetectorError, KeyError):
         return str(self.args[0])
 
 
-class DetectorLoadWarning(UserWarning):
+class DetectorLoadWarning(PluginLoadWarning):
     """A detector plugin was skipped because it failed to import or register."""
-
-
-@dataclass(frozen=True)
-class LoadError:
-    plugin: str
-    distribution: str
-    error: str
-
-    def __str__(self) -> str:
-        dist = f" ({self.distribution})" if self.distribution and self.distribution != self.plugin else ""
-        return f"moderation plugin {self.plugin!r}{dist}: {self.error}"
 
 
 @dataclass(frozen=True)
@@ -190,10 +180,10 @@ class DetectorRegistry:
     def _fail(self, plugin: str, distribution: str, error: str, *, strict: bool = False) -> None:
         err = LoadError(plugin, distribution, error)
         if strict:
-            raise DetectorError(str(err))
+            raise DetectorError(f"moderation {err}")
         self._errors.append(err)
-        log.warning("%s", err)
-        warnings.warn(str(err), DetectorLoadWarning, stacklevel=3)
+        log.warning("moderation %s", err)
+        warnings.warn(f"moderation {err}", DetectorLoadWarning, stacklevel=3)
 
     # -- lookup ------------------------------------------------------------------------------
 
