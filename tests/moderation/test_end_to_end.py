@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import rtcsnap_moderation.plugin as plugin
 from rtcsnap.callbacks.hooks import HookRunner
 from rtcsnap.callbacks.index import SnapshotIndex
 from rtcsnap.callbacks.receiver import Receiver
 from rtcsnap.emulator.callbacks import CallbackSender
-from rtcsnap_moderation import plugin
 
 from tests.callbacks.test_receiver import served
 from tests.conftest import run_cli
@@ -100,3 +100,20 @@ def test_forbidden_text_on_one_stream_flags_exactly_its_images(
     assert all(d["verdicts"][0]["fired"] == ["text.weapons"] for d in listed)
     by_label = run_cli("snapshots", "list", "--db", str(db), "--flagged", "--label", "text.weapons", "--json")
     assert {json.loads(line)["object_key"] for line in by_label.stdout.splitlines()} == alice
+
+
+def test_installed_but_not_enabled_the_hook_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_runtime: None
+) -> None:
+    """No ``[plugins.moderation]`` table: a receiver's hook neither fetches, judges nor fails (it
+    would otherwise record a failure for every event, having no storage to read from)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[targets.snaps]\nurl = "s3://b?region=us-east-1"\n')
+    monkeypatch.setenv("RTCSNAP_CONFIG", str(config))
+    untouchable = object()  # any use of the record or the index would raise AttributeError
+    plugin.rtcsnap_snapshot_received(record=untouchable, index=untouchable)  # type: ignore[arg-type]
+    assert plugin.Runtime.shared() is None
+    config.write_text(config.read_text() + '[plugins.moderation]\nstorage = "@snaps"\n')
+    plugin.Runtime.reset()
+    runtime = plugin.Runtime.shared()
+    assert runtime is not None and runtime.settings.storage == "@snaps"

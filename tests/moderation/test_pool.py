@@ -53,3 +53,16 @@ def test_a_dead_worker_costs_a_retry_not_the_image(pool: ModerationPool, latin_f
 def test_workers_are_bounded() -> None:
     with pytest.raises(ValueError, match="workers: must be between 1 and 64"):
         ModerationPool(parse_rules(RULES), workers=0)
+
+
+def test_background_workers_run_at_lower_priority() -> None:
+    """Beside a receiver the models must not take the CPU from acknowledging callbacks."""
+    from rtcsnap_moderation.pool import BACKGROUND
+
+    before = {p.pid for p in workers()}  # the module's pool may be running too
+    with ModerationPool(parse_rules(RULES), workers=1, nice=BACKGROUND) as niced:
+        niced.warm_up()
+        (proc,) = [p for p in workers() if p.pid not in before]
+        assert proc.nice() == min(19, psutil.Process().nice() + BACKGROUND)
+    with pytest.raises(ValueError, match="nice: must be between 0 and 19"):
+        ModerationPool(parse_rules(RULES), nice=20)

@@ -11,6 +11,9 @@ model processes, store the verdict in the index. Why each piece sits where it do
 * `LANE_THREADS` threads take images off the lane, each waiting on the shared `ModerationPool`; the
   pool's processes (``workers``) bound the CPU. More threads than processes keeps the next images
   fetched while the current ones are judged.
+* The model processes run at nice 19 (`pool.BACKGROUND`): on a small machine judging images must
+  not take the CPU from acknowledging callbacks. The hook is on only when the config file has a
+  ``[plugins.moderation]`` table; installed alone, it does nothing.
 * A detector that crashes gives a ``partial``/``error`` verdict that is stored like any other (the
   image is accounted for, with the reason); a storage failure raises, so core records a hook failure
   and the image is judged again on replay. A dead model process costs one retry (`pool`).
@@ -18,6 +21,7 @@ model processes, store the verdict in the index. Why each piece sits where it do
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
     from rtcsnap_moderation.pool import ModerationPool
     from rtcsnap_moderation.verdict import Verdict
+
+log = logging.getLogger(__name__)
 
 LANE_THREADS = 8
 """Hook threads: images in flight at once (fetched or being judged); the processes bound the CPU."""
@@ -62,6 +68,8 @@ def rtcsnap_register_commands(cli: click.Group) -> None:
 @workers(LANE_THREADS)
 def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex) -> None:
     runtime = Runtime.shared()
+    if runtime is None:  # installed but not enabled: no [plugins.moderation] table
+        return
     key = record.object_key or record.veimagex_uri
     if not key:
         raise ValueError(f"event {record.event_id}: the callback names no object key")
@@ -101,23 +109,35 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     _shared: ClassVar[Runtime | None] = None
+    _disabled: ClassVar[bool] = False
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
-    def shared(cls) -> Runtime:
+    def shared(cls) -> Runtime | None:
+        """The runtime, or None when the config file has no ``[plugins.moderation]`` table:
+        installing the plugin does not turn it on (a receiver without a storage to read images
+        from would otherwise record a hook failure for every event)."""
         with cls._shared_lock:
+            if cls._disabled:
+                return None
             if cls._shared is None:
                 from rtcsnap.profiles import plugin_section
 
-                from rtcsnap_moderation.pool import ModerationPool
+                from rtcsnap_moderation.pool import BACKGROUND, ModerationPool
 
                 section = plugin_section(NAME)
+                if not section.present:
+                    log.info(
+                        "moderation: no [plugins.%s] table in %s: the hook does nothing", NAME, section.path
+                    )
+                    cls._disabled = True
+                    return None
                 try:
                     parsed = settings_mod.parse(section.data)
                 except settings_mod.SettingsError as exc:
                     loc, rule = exc.problems[0]
                     raise ConfigurationError(f"{section.where(loc)}: {rule}") from None
-                cls._shared = cls(parsed, ModerationPool(parsed.rules, parsed.workers))
+                cls._shared = cls(parsed, ModerationPool(parsed.rules, parsed.workers, nice=BACKGROUND))
             return cls._shared
 
     @classmethod
@@ -125,6 +145,7 @@ class Runtime:
         """Forget the shared runtime (tests; a changed config file), closing its processes."""
         with cls._shared_lock:
             runtime, cls._shared = cls._shared, None
+            cls._disabled = False
         if runtime is not None:
             runtime.close()
 

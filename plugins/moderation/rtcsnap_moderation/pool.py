@@ -16,6 +16,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,14 +25,21 @@ from typing import Any
 from rtcsnap_moderation.rules import ModerationRules
 from rtcsnap_moderation.verdict import Verdict
 
+BACKGROUND = 19
+"""The workers' nice value beside a receiver: measured on 2 cores, a busy worker at nice 0 cut the
+receiver's callbacks/s to 0.45–0.67 of its alone figure, at nice 19 to 0.87–1.01
+(docs/benchmarks.md, Moderation)."""
+
 _moderator: Any = None  # the worker process's Moderator (set by `_start`)
 
 
-def _start(rules: dict[str, Any]) -> None:
-    """Pool initializer, in each worker: build the moderator and load its models now."""
+def _start(rules: dict[str, Any], nice: int) -> None:
+    """Pool initializer, in each worker: lower its priority, build the moderator, load its models."""
     from rtcsnap_moderation.moderator import Moderator
 
     global _moderator
+    if nice:
+        os.nice(nice)
     _moderator = Moderator(rules)
     _moderator.warm_up()
 
@@ -46,11 +54,16 @@ class ModerationPool:
     """`moderate(bytes, app_id) -> Verdict` on `workers` processes; thread-safe (a hook lane with
     several threads, or a CLI thread pool, shares one pool)."""
 
-    def __init__(self, rules: ModerationRules, workers: int = 1) -> None:
+    def __init__(self, rules: ModerationRules, workers: int = 1, *, nice: int = 0) -> None:
+        """`nice` lowers the workers' CPU priority (0–19): the receiver's hook uses `BACKGROUND`, so
+        judging images never takes the CPU from acknowledging callbacks."""
         if not 1 <= workers <= 64:
             raise ValueError(f"workers: must be between 1 and 64 (got {workers})")
+        if not 0 <= nice <= 19:
+            raise ValueError(f"nice: must be between 0 and 19 (got {nice})")
         self.rules = rules
         self.workers = workers
+        self.nice = nice
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self.restarts = 0
@@ -63,7 +76,7 @@ class ModerationPool:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start,
-                    initargs=(self.rules.model_dump(mode="json"),),
+                    initargs=(self.rules.model_dump(mode="json"), self.nice),
                 )
             return self._pool
 
