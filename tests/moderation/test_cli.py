@@ -68,3 +68,14 @@ def test_config_check_validates_the_plugins_table(tmp_path: Path) -> None:
     out = r.stdout + r.stderr
     assert f"{config}:2: plugins.moderation.workers" in out
     assert "plugins.moderation.text[0]: text rule 'x': needs at least one keyword" in out
+
+
+def test_backlog_runs_the_index_replay(tmp_path: Path) -> None:
+    """``moderate --backlog`` is the index's hook replay (the same function as ``snapshots
+    replay-hooks``); an empty index has nothing to judge, and it says so as JSON."""
+    env = {"RTCSNAP_CONFIG": str(tmp_path / "none.toml")}
+    r = run_cli("moderate", "--backlog", "--db", str(tmp_path / "index.db"), "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"replayed": 0, "succeeded": 0, "still_failing": 0}
+    missing = run_cli("moderate", "--backlog", env=env)
+    assert missing.returncode == 2 and "--backlog needs --db" in missing.stderr

@@ -350,6 +350,29 @@ class HookRunner:
         return ReplaySummary(replayed, succeeded, still_failing)
 
 
+def replay_backlog(
+    db: str,
+    plugin_manager: pluggy.PluginManager | None,
+    *,
+    app_id: str | None = None,
+    task_id: str | None = None,
+) -> tuple[ReplaySummary, list[str]]:
+    """`HookRunner.replay` over the index at `db` (a URL or a SQLite path), opened and closed
+    here: what ``rtcsnap snapshots replay-hooks`` and a plugin's own backlog command run. Returns
+    the summary and the names of the implementations that were run."""
+    from rtcsnap.callbacks.index import SnapshotIndex, database_url
+
+    index = SnapshotIndex(database_url(db))
+    try:
+        runner = HookRunner(index, plugin_manager)
+        try:
+            return runner.replay(app_id=app_id, task_id=task_id), [i.name for i in runner.implementations]
+        finally:
+            runner.close()
+    finally:
+        index.close()
+
+
 __all__ = [
     "DEFAULT_QUEUE_SIZE",
     "HOOK",
@@ -358,4 +381,5 @@ __all__ = [
     "ReplaySummary",
     "error_line",
     "implementations",
+    "replay_backlog",
 ]

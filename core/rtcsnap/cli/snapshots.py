@@ -229,18 +229,9 @@ def replay_hooks_cmd(db: str, app_id: str | None, task_id: str | None, as_json: 
 
     Pending events get every hook, failed ones the hooks that failed. Exit 1 if any event is still
     failing. Run it while no receiver is filling the same index, or queued events may run twice."""
-    from rtcsnap.callbacks.hooks import HookRunner
-    from rtcsnap.callbacks.index import SnapshotIndex, database_url
+    from rtcsnap.callbacks.hooks import replay_backlog
 
-    index = SnapshotIndex(database_url(db))
-    try:
-        runner = HookRunner(index, manager().plugin_manager())
-        try:
-            summary = runner.replay(app_id=app_id, task_id=task_id)
-        finally:
-            runner.close()
-    finally:
-        index.close()
+    summary, names = replay_backlog(db, manager().plugin_manager(), app_id=app_id, task_id=task_id)
     if as_json:
         print(
             json.dumps(
@@ -252,7 +243,7 @@ def replay_hooks_cmd(db: str, app_id: str | None, task_id: str | None, as_json: 
             )
         )
     else:
-        hooks = ", ".join(i.name for i in runner.implementations) or "none installed"
+        hooks = ", ".join(names) or "none installed"
         print(
             f"replayed {summary.replayed} events (hooks: {hooks}): {summary.succeeded} succeeded, "
             f"{summary.still_failing} still failing"

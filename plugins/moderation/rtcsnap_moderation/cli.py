@@ -303,21 +303,12 @@ def _summary(summary: ReviewSummary, as_json: bool) -> None:
 
 
 def _backlog(db: str | None, app_id: str | None, as_json: bool) -> int:
-    from rtcsnap.callbacks.hooks import HookRunner
-    from rtcsnap.callbacks.index import SnapshotIndex, database_url
+    from rtcsnap.callbacks.hooks import replay_backlog
     from rtcsnap.providers.manager import ProviderManager
 
     if not db:
         raise click.UsageError("--backlog needs --db (the index the receiver fills)")
-    index = SnapshotIndex(database_url(db))
-    try:
-        runner = HookRunner(index, ProviderManager.default().plugin_manager())
-        try:
-            done = runner.replay(app_id=app_id)
-        finally:
-            runner.close()
-    finally:
-        index.close()
+    done, _ = replay_backlog(db, ProviderManager.default().plugin_manager(), app_id=app_id)
     body = {"replayed": done.replayed, "succeeded": done.succeeded, "still_failing": done.still_failing}
     print(
         json.dumps(body)
