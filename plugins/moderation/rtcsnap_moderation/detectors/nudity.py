@@ -67,6 +67,9 @@ def _version() -> str:
 
 
 def _build(options: NudityOptions) -> Any:
+    from rtcsnap_moderation.onnx import without_telemetry
+
+    without_telemetry()
     import nudenet
     import onnxruntime
 

@@ -50,6 +50,9 @@ def _version() -> str:
 
 
 def _build(options: TextOptions) -> Any:
+    from rtcsnap_moderation.onnx import without_telemetry
+
+    without_telemetry()
     from rapidocr_onnxruntime import RapidOCR
 
     settings: dict[str, Any] = {
