@@ -10,7 +10,9 @@ Analysis plugins get the rest from core, so core never needs an ``if plugin == �
 record verdicts in (the hook's `index` argument, `SnapshotIndex.record_verdict`), worker threads
 for a CPU-bound hook (`workers`), their own ``[plugins.NAME]`` config table checked by
 ``rtcsnap config check`` (`rtcsnap_check_config`; read it with `rtcsnap.profiles.plugin_section`),
-and CLI commands of their own (`rtcsnap_register_commands`).
+CLI commands of their own (`rtcsnap_register_commands`), the image of each record through the
+receiver's storage (the hook's `images` argument, `rtcsnap.callbacks.images.ImageSource`), and
+their place in ``rtcsnap demo`` (`rtcsnap_demo_sections`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from rtcsnap.callbacks.images import ImageSource
     from rtcsnap.callbacks.index import SnapshotIndex
     from rtcsnap.callbacks.records import SnapshotRecord
     from rtcsnap.providers.contract import Provider
@@ -66,7 +69,7 @@ def rtcsnap_register_providers(register: RegisterProvider) -> None:
 
 
 @hookspec
-def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex) -> None:
+def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex, images: ImageSource) -> None:
     """Called once per new snapshot, after its callback event is durably committed to the index;
     never for a duplicate delivery of an event already stored.
 
@@ -80,6 +83,10 @@ def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex) -> N
     is the index the record is in; an analysis plugin stores its answer with
     ``index.record_verdict(record, "PLUGIN", status=…, flagged=…, fired=…, labels=…, details=…)`` —
     an upsert, so a replay replaces it. Several worker threads: see `workers`.
+
+    `images` reads the record's image with the read key whoever runs the receiver gave it
+    (``images.fetch(record).data``: verified bytes; a task it knows no storage for is a
+    `ConfigurationError`, recorded as a hook failure like any other, so a replay retries it).
     """
 
 
@@ -94,6 +101,18 @@ def rtcsnap_check_config(name: str, section: dict[str, Any]) -> ConfigProblems |
     installed plugin answers for is a warning. Read the section at run time with
     `rtcsnap.profiles.plugin_section` (its `where` gives the same ``FILE:LINE: …`` prefix).
     """
+
+
+@hookspec
+def rtcsnap_demo_sections() -> dict[str, dict[str, Any]] | None:
+    """The ``[plugins.NAME]`` tables ``rtcsnap demo`` runs with, by NAME: how a plugin shows what it
+    does in the demo (the moderation plugin: its contact pack, which flags the demo's screen share).
+
+    The demo is self-contained, so while it runs `rtcsnap.profiles.plugin_section` answers from
+    these tables alone, never the user's config file (whose ``storage = @evidence`` would point a
+    plugin at a bucket the demo does not have); a plugin that answers nothing sees no table. The
+    demo's receiver runs every installed `rtcsnap_snapshot_received`, with `images` reading the
+    demo's bucket, and waits for them before it writes the report, which shows each verdict."""
 
 
 @hookspec
@@ -118,6 +137,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "rtcsnap_check_config",
+    "rtcsnap_demo_sections",
     "rtcsnap_register_commands",
     "rtcsnap_register_providers",
     "rtcsnap_snapshot_received",

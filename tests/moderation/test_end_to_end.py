@@ -111,7 +111,7 @@ def test_installed_but_not_enabled_the_hook_does_nothing(
     config.write_text('[targets.snaps]\nurl = "s3://b?region=us-east-1"\n')
     monkeypatch.setenv("RTCSNAP_CONFIG", str(config))
     untouchable = object()  # any use of the record or the index would raise AttributeError
-    plugin.rtcsnap_snapshot_received(record=untouchable, index=untouchable)  # type: ignore[arg-type]
+    plugin.rtcsnap_snapshot_received(record=untouchable, index=untouchable, images=untouchable)  # type: ignore[arg-type]
     assert plugin.Runtime.shared() is None
     config.write_text(config.read_text() + '[plugins.moderation]\nstorage = "@snaps"\n')
     plugin.Runtime.reset()

@@ -18,6 +18,7 @@ _LAZY = {
     "GroupCommitter": "rtcsnap.callbacks.index",
     "SnapshotIndexError": "rtcsnap.callbacks.index",
     "HookRunner": "rtcsnap.callbacks.hooks",
+    "ImageSource": "rtcsnap.callbacks.images",
     "Manifest": "rtcsnap.callbacks.manifest",
     "manifest": "rtcsnap.callbacks.manifest",
     "Event": "rtcsnap.callbacks.records",
@@ -27,6 +28,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from rtcsnap.callbacks.hooks import HookRunner
+    from rtcsnap.callbacks.images import ImageSource
     from rtcsnap.callbacks.index import GroupCommitter, SnapshotIndex, SnapshotIndexError
     from rtcsnap.callbacks.manifest import Manifest, manifest
     from rtcsnap.callbacks.receiver import Receiver, app
@@ -39,6 +41,7 @@ __all__ = [
     "Event",
     "GroupCommitter",
     "HookRunner",
+    "ImageSource",
     "Manifest",
     "Receiver",
     "SnapshotIndex",

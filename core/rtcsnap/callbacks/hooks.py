@@ -41,6 +41,7 @@ from rtcsnap import hookspecs, secrets
 from rtcsnap.errors import PluginError
 
 if TYPE_CHECKING:
+    from rtcsnap.callbacks.images import ImageSource
     from rtcsnap.callbacks.index import SnapshotIndex
     from rtcsnap.callbacks.records import SnapshotRecord
 
@@ -62,8 +63,10 @@ class HookImpl:
     argnames: tuple[str, ...]
     workers: int = 1
 
-    def __call__(self, record: SnapshotRecord, index: SnapshotIndex | None = None) -> None:
-        kwargs = {"record": record, "index": index}
+    def __call__(
+        self, record: SnapshotRecord, index: SnapshotIndex | None = None, images: ImageSource | None = None
+    ) -> None:
+        kwargs = {"record": record, "index": index, "images": images}
         self.function(*(kwargs[name] for name in self.argnames))
 
 
@@ -136,11 +139,13 @@ def implementations(
     return impls
 
 
-def _run(impl: HookImpl, records: Sequence[SnapshotRecord], index: SnapshotIndex) -> str | None:
+def _run(
+    impl: HookImpl, records: Sequence[SnapshotRecord], index: SnapshotIndex, images: ImageSource
+) -> str | None:
     """Call `impl` for each record, stopping at the first failure; its one-line error, or None."""
     for record in records:
         try:
-            impl(record, index)
+            impl(record, index, images)
         except Exception as exc:
             log.warning("hook %s failed on event %s: %s", impl.name, record.event_id, error_line(exc))
             return error_line(exc)
@@ -152,12 +157,18 @@ class _Lane:
     events from it in turn; `close` puts one stop marker per thread."""
 
     def __init__(
-        self, impl: HookImpl, size: int, report: Callable[[_Outcome], None], index: SnapshotIndex
+        self,
+        impl: HookImpl,
+        size: int,
+        report: Callable[[_Outcome], None],
+        index: SnapshotIndex,
+        images: ImageSource,
     ) -> None:
         self.impl = impl
         self.queue: queue.Queue[tuple[str, tuple[SnapshotRecord, ...]] | None] = queue.Queue(size)
         self._report = report
         self._index = index
+        self._images = images
         self.threads = [
             threading.Thread(target=self._work, name=f"rtcsnap-hook-{impl.name}-{n}", daemon=True)
             for n in range(impl.workers)
@@ -171,7 +182,9 @@ class _Lane:
             if item is None:
                 return
             event_id, records = item
-            self._report(_Outcome(event_id, self.impl.name, _run(self.impl, records, self._index)))
+            self._report(
+                _Outcome(event_id, self.impl.name, _run(self.impl, records, self._index, self._images))
+            )
 
 
 class HookRunner:
@@ -179,7 +192,9 @@ class HookRunner:
 
     `plugin_manager`: a pluggy manager whose plugins implement the hook (the CLI passes the installed
     plugins', ``ProviderManager.default().plugin_manager()``); `plugins`: further objects with a
-    hookimpl (tests, embedders). `close` stops the threads; the caller closes `index`.
+    hookimpl (tests, embedders); `images`: where the hooks read each record's image (the hook's
+    ``images`` argument; default an `ImageSource` over this machine's task log, which the runner
+    closes). `close` stops the threads; the caller closes `index` and an `images` it passed.
     """
 
     def __init__(
@@ -190,10 +205,15 @@ class HookRunner:
         plugins: Iterable[object] = (),
         queue_size: int = DEFAULT_QUEUE_SIZE,
         clock: Callable[[], float] = time.time,
+        images: ImageSource | None = None,
     ) -> None:
+        from rtcsnap.callbacks.images import ImageSource
+
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
             raise ValueError("hook runner queue_size: must be an integer >= 1")
         self._index = index
+        self._owns_images = images is None
+        self.images = ImageSource() if images is None else images
         self._clock = clock
         self.implementations = implementations(plugin_manager, plugins)
         self._lock = threading.Lock()
@@ -206,7 +226,9 @@ class HookRunner:
         self._writes: queue.Queue[_Outcome | None] = queue.Queue(queue_size)
         self._writer = threading.Thread(target=self._write, name="rtcsnap-hook-writer", daemon=True)
         self._writer.start()
-        self._lanes = [_Lane(impl, queue_size, self._writes.put, index) for impl in self.implementations]
+        self._lanes = [
+            _Lane(impl, queue_size, self._writes.put, index, self.images) for impl in self.implementations
+        ]
 
     def __repr__(self) -> str:
         return f"HookRunner(hooks={[i.name for i in self.implementations]!r})"
@@ -261,6 +283,8 @@ class HookRunner:
         self._writer.join(max(0.01, deadline - time.monotonic()))
         if self._writer.is_alive() or any(thread.is_alive() for thread in threads):
             log.warning("hook runner: still busy after %g s; unfinished events stay pending", timeout)
+        if self._owns_images:
+            self.images.close()
 
     def _write(self) -> None:
         lanes = len(self.implementations)
@@ -337,7 +361,7 @@ class HookRunner:
                 else:
                     impls, failed = list(self.implementations), False
                 for impl in impls:
-                    error = _run(impl, records, self._index)
+                    error = _run(impl, records, self._index, self.images)
                     if error is not None:
                         self._index.record_hook_failure(event["event_id"], impl.name, error, self._clock())
                         failed = True

@@ -35,9 +35,9 @@ from rtcsnap_moderation.settings import NAME, Settings
 
 if TYPE_CHECKING:
     import click
+    from rtcsnap.callbacks.images import ImageSource
     from rtcsnap.callbacks.index import SnapshotIndex
     from rtcsnap.callbacks.records import SnapshotRecord
-    from rtcsnap.storage import Fetcher
 
     from rtcsnap_moderation.pool import ModerationPool
     from rtcsnap_moderation.verdict import Verdict
@@ -66,15 +66,21 @@ def rtcsnap_register_commands(cli: click.Group) -> None:
 
 @hookimpl
 @workers(LANE_THREADS)
-def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex) -> None:
+def rtcsnap_snapshot_received(record: SnapshotRecord, index: SnapshotIndex, images: ImageSource) -> None:
     runtime = Runtime.shared()
     if runtime is None:  # installed but not enabled: no [plugins.moderation] table
         return
-    key = record.object_key or record.veimagex_uri
-    if not key:
-        raise ValueError(f"event {record.event_id}: the callback names no object key")
-    data = runtime.fetcher_for(record).fetch(key).data
+    data = runtime.images_for(images).fetch(record).data
     store(index, record, runtime.pool.moderate(data, record.app_id))
+
+
+DEMO_SECTION: dict[str, Any] = {"packs": ["contact"], "workers": 1}
+"""The demo's table: the contact pack flags the demo's screen share, which shows a WeChat id."""
+
+
+@hookimpl
+def rtcsnap_demo_sections() -> dict[str, dict[str, Any]]:
+    return {NAME: DEMO_SECTION}
 
 
 def labels_of(verdict: Verdict) -> list[str]:
@@ -105,7 +111,7 @@ class Runtime:
 
     settings: Settings
     pool: ModerationPool
-    _fetchers: dict[str, Fetcher] = field(default_factory=dict)
+    _own: ImageSource | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     _shared: ClassVar[Runtime | None] = None
@@ -149,45 +155,29 @@ class Runtime:
         if runtime is not None:
             runtime.close()
 
-    def target_spec(self, record: SnapshotRecord) -> str:
-        """Where `record`'s image is read from: ``storage`` of the settings, else the target this
-        machine's ``rtcsnap start --storage`` used for the task (the local task log)."""
-        if self.settings.storage:
-            return self.settings.storage
-        from rtcsnap.tasklog import TaskLog
-
-        log = TaskLog.default()
-        entry = log.lookup(record.app_id or "", record.room_id or "", record.task_id or "") if log else None
-        if entry is None:
-            raise ConfigurationError(
-                f"task {record.app_id}/{record.room_id}/{record.task_id}: no storage to read its images "
-                f"from: set storage = TARGET in [plugins.{NAME}] (the read key), or start the task here"
-            )
-        return entry.storage
-
-    def fetcher_for(self, record: SnapshotRecord) -> Fetcher:
-        spec = self.target_spec(record)
+    def images_for(self, images: ImageSource | None) -> ImageSource:
+        """Where the hook reads images: the ``storage`` of the settings (its read key), else the
+        receiver's `ImageSource` (the hook's ``images``: the task log for ``callbacks serve``, the
+        demo's bucket in the demo)."""
+        if not self.settings.storage:
+            if images is None:
+                raise ConfigurationError(
+                    f"no storage to read images from: set storage = TARGET in [plugins.{NAME}]"
+                )
+            return images
         with self._lock:
-            fetcher = self._fetchers.get(spec)
-            if fetcher is None:
-                from rtcsnap.profiles import resolve_target
-                from rtcsnap.storage import Fetcher
+            if self._own is None:
+                from rtcsnap.callbacks.images import ImageSource
 
-                fetcher = Fetcher(resolve_target(spec, "read"))
-                self._fetchers[spec] = fetcher
-        if record.bucket and fetcher.target.bucket != record.bucket:
-            raise ConfigurationError(
-                f"the image is in bucket {record.bucket!r} but [plugins.{NAME}] storage reads "
-                f"{fetcher.target.bucket!r}"
-            )
-        return fetcher
+                self._own = ImageSource(self.settings.storage, task_log=None)
+            return self._own
 
     def close(self) -> None:
         self.pool.close()
         with self._lock:
-            for fetcher in self._fetchers.values():
-                fetcher.close()
-            self._fetchers.clear()
+            own, self._own = self._own, None
+        if own is not None:
+            own.close()
 
 
 __all__ = ["LANE_THREADS", "Runtime", "labels_of", "store"]
