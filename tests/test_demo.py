@@ -19,7 +19,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from rtcsnap.demo.sheet import CAPTION_H, HEADER_H, LABEL_W, PAD, THUMB_H, THUMB_W
+from rtcsnap.demo.flow import STAGES
+from rtcsnap.demo.sheet import CAPTION_H, FLAG, HEADER_H, LABEL_W, PAD, THUMB_H, THUMB_W
+
+N = len(STAGES)
 
 DEMO = [sys.executable, "-m", "rtcsnap.demo"]
 
@@ -118,6 +121,77 @@ def test_contact_sheet_is_a_timeline_of_three_streams(
     assert {last - 2, last - 1, last} <= slots  # ...then every second
 
 
+class _Verdicts(HTMLParser):
+    """Per figure of the report: its key, whether it is marked flagged, its verdict lines; and the
+    items of the flagged list at the top."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, dict[str, object]] = {}
+        self.listed: list[str] = []
+        self._figure: dict[str, object] | None = None
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "figure":
+            self._figure = {"flagged": "flagged" in a.get("class", "").split(), "verdicts": []}
+            self.figures[a["data-key"]] = self._figure
+        elif (tag == "p" and "verdict" in a.get("class", "").split()) or (
+            tag == "li" and self._figure is None
+        ):
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "figure":
+            self._figure = None
+        elif tag in ("p", "li") and self._text is not None:
+            text, self._text = "".join(self._text), None
+            if tag == "li":
+                self.listed.append(text)
+            elif self._figure is not None:
+                self._figure["verdicts"].append(text)  # type: ignore[attr-defined]
+
+
+def test_moderation_flags_the_screen_share_in_the_report_and_the_sheet(
+    s3_demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The installed moderation plugin runs on the demo's receiver with its demo table (the contact
+    pack): bob's screen share shows a WeChat id, so each of its images and only those is flagged,
+    with the rule that fired, in the stage output, the report and the contact sheet."""
+    tmp, r = s3_demo
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = tmp / "rtcsnap-demo"
+    objects = json.loads((out / "manifest.json").read_text())["objects"]
+    screen = {o["key"] for o in objects if (o["user_id"], o["stream_type"]) == ("bob", 1)}
+    assert screen and len(screen) < len(objects)
+    assert (
+        f"moderation: {len(objects)} images judged, {len(screen)} flagged (pack.contact.wechat)" in r.stdout
+    ), r.stdout[-3000:]
+    page = _Verdicts()
+    page.feed((out / "index.html").read_text())
+    assert set(page.figures) == {o["key"] for o in objects}
+    assert {key for key, f in page.figures.items() if f["flagged"]} == screen
+    for key, figure in page.figures.items():
+        expected = "flagged moderation: pack.contact.wechat" if key in screen else "moderation: not flagged"
+        assert figure["verdicts"] == [expected], (key, figure)
+    assert len(page.listed) == len(screen) and all(
+        "bob · screen share" in item and item.endswith("moderation: pack.contact.wechat")
+        for item in page.listed
+    ), page.listed
+    sheet = Image.open(out / "contact-sheet.png").convert("RGB")
+    cell_h = THUMB_H + CAPTION_H + PAD
+
+    def framed(row: int) -> bool:  # left edge of the row's first cell: the flag's frame or background
+        return sheet.getpixel((LABEL_W - 2, HEADER_H + row * cell_h + THUMB_H // 2)) == FLAG
+
+    assert [framed(row) for row in range(3)] == [False, False, True]
+
+
 class _Figures(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -192,7 +266,7 @@ def test_report_images_all_load_in_chromium(
 def test_demo_on_other_storage(kind: str, tmp_path: Path) -> None:
     r = run_demo(tmp_path, "--storage", kind, "--seconds", "4", "--clean")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert f"1/10 storage: a local {kind} server" in r.stdout and "demo ok" in r.stdout
+    assert f"1/{N} storage: a local {kind} server" in r.stdout and "demo ok" in r.stdout
     assert not (tmp_path / "rtcsnap-demo").exists()  # --clean
     _assert_nothing_left(tmp_path / "tmp")
 
@@ -210,7 +284,7 @@ def test_ctrl_c_stops_everything_and_names_the_stage(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # wait until the task is capturing
-            if "5/10 capture" in line:
+            if f"5/{N} capture" in line:
                 break
         else:
             pytest.fail(f"the demo ended before capturing: {proc.stderr.read() if proc.stderr else ''}")
@@ -238,7 +312,7 @@ def test_sigterm_is_clean_too(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            if "2/10 services" in line:
+            if f"2/{N} services" in line:
                 break
         proc.terminate()
         _, err = proc.communicate(timeout=60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,29 @@ def test_rtcsnap_config_check_reports_an_installed_plugins_problems(
         (PATTERNS_LINE, "plugins.moderation.text[1].patterns[1]"),
         (15, "plugins.orphan"),
     }
+
+
+def test_a_sections_override_replaces_the_config_file_for_every_thread(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How the demo runs plugins self-contained: while the override is active, the file's tables
+    are not seen (its moderation table is replaced, a table the override lacks is absent), in any
+    thread; an explicit `config` still reads that config; afterwards the file is back."""
+    monkeypatch.setenv(profiles.ENV, str(config_file))
+    given = {"moderation": {"packs": ["contact"]}}
+    seen: dict[str, object] = {}
+    with profiles.sections_override(given):
+        given["moderation"]["packs"].append("changed later")  # the override keeps its own copy
+        worker = threading.Thread(target=lambda: seen.update(m=profiles.plugin_section("moderation")))
+        worker.start()
+        worker.join()
+        section = seen["m"]
+        assert isinstance(section, profiles.PluginSection)
+        assert (section.present, dict(section.data), section.path) == (True, {"packs": ["contact"]}, None)
+        orphan = profiles.plugin_section("orphan")
+        assert (orphan.present, dict(orphan.data)) == (False, {})
+        assert profiles.plugin_section("orphan", profiles.load(config_file)).present
+        with pytest.raises(RuntimeError, match="already overridden"), profiles.sections_override({}):
+            pass
+    again = profiles.plugin_section("moderation")
+    assert again.present and again.data["detectors"] == ["nudity", "text"]

@@ -1,8 +1,8 @@
 """What the demo does, in the order a user does it, against services on loopback.
 
 verify the storage keys → StartSnapshot (storage verified first) → watch the capture live →
-UpdateSnapshot halfway → StopSnapshot → reconcile index and bucket (manifest) → download →
-contact sheet → report. Every stage checks what it promised (the keys fit, every upload was
+UpdateSnapshot halfway → StopSnapshot → the installed plugins' snapshot hooks finish (moderation
+judges every image) → reconcile index and bucket (manifest) → download → contact sheet → report. Every stage checks what it promised (the keys fit, every upload was
 indexed, the manifest is complete, every image downloaded and verified) and fails naming itself.
 """
 
@@ -30,6 +30,7 @@ STAGES = (
     "start",
     "capture",
     "stop",
+    "hooks",
     "manifest",
     "download",
     "contact sheet",
@@ -40,6 +41,9 @@ MARKER = ".rtcsnap-demo"
 FIRST_INTERVAL, SECOND_INTERVAL = 2, 1
 IMAGE = {"format": 0, "width": 640, "height": 360}
 MIN_SECONDS = 4.0
+HOOKS_TIMEOUT = 180.0
+"""How long the hooks stage waits for the plugins to finish every image (models judging ~100 ms
+of CPU per image on a busy 2-core machine: minutes would be a hang, not slowness)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,9 @@ def _stages(
                 "the receiver did not store every callback the engine sent",
             )
 
+    with stages.run("hooks", "the installed plugins' snapshot hooks, every image"):
+        verdicts = _hooks(stages, svc, console)
+
     with stages.run("manifest", "index reconciled with the bucket"):
         m = manifest(svc.receiver.index, APP_ID, ROOM_ID, TASK_ID, svc.read_target)
         (out / "manifest.json").write_text(json.dumps(m.to_json(), indent=2, default=str) + "\n")
@@ -224,8 +231,15 @@ def _stages(
         result.images = len(rows)
 
     with stages.run("contact sheet", "one row per stream, in time"):
+        flagged = {int(v["snapshot_id"]) for v in verdicts if v["flagged"]}
         shots = [
-            Shot(str(r["user_id"]), int(r["stream_type"]), int(r["timestamp_ms"]), out / paths[path_key(r)])
+            Shot(
+                str(r["user_id"]),
+                int(r["stream_type"]),
+                int(r["timestamp_ms"]),
+                out / paths[path_key(r)],
+                flagged=int(r["id"]) in flagged,
+            )
             for r in rows
         ]
         title = f"rtcsnap demo · {APP_ID}/{ROOM_ID}/{TASK_ID} · {options.storage}"
@@ -246,6 +260,11 @@ def _stages(
             ("cadence", f"every {FIRST_INTERVAL} s, then every {SECOND_INTERVAL} s"),
             ("callbacks stored", str(svc.receiver.metrics["accepted"])),
         ]
+        by_snapshot: dict[int, list[dict[str, Any]]] = {}
+        for verdict in verdicts:
+            by_snapshot.setdefault(int(verdict["snapshot_id"]), []).append(verdict)
+        for source, (judged, hits) in _verdict_counts(verdicts).items():
+            facts.append((f"{source}: flagged", f"{hits} of {judged} images"))
         result.report = write_report(
             out / "index.html",
             title=f"rtcsnap demo: {APP_ID}/{ROOM_ID}/{TASK_ID}",
@@ -254,8 +273,47 @@ def _stages(
             facts=facts,
             counts=result.counts,
             sheet="contact-sheet.png",
+            verdicts=by_snapshot,
         )
         console.print(f"  {result.report}")
+
+
+def _hooks(stages: Stages, svc: DemoServices, console: Console) -> list[dict[str, Any]]:
+    """Wait for every hook to finish every image, then the verdicts the plugins stored."""
+    from rtcsnap.demo.report import reasons
+
+    names = [impl.name for impl in svc.hooks.implementations]
+    if not names:
+        console.print("  no installed plugin implements rtcsnap_snapshot_received")
+        return []
+    console.print(f"  hooks of: {', '.join(names)}")
+    stages.check(svc.hooks.wait_idle(HOOKS_TIMEOUT), f"the hooks were still busy after {HOOKS_TIMEOUT:g} s")
+    metrics = svc.hooks.metrics
+    stages.check(metrics["dropped"] == 0, f"{metrics['dropped']} events were left pending (hook queue full)")
+    stages.check(
+        metrics["failed"] == 0 and metrics["errors"] == 0,
+        f"the hooks failed on {metrics['failed']} events (see `rtcsnap snapshots replay-hooks`)",
+    )
+    verdicts = svc.receiver.index.verdicts()
+    for source, (judged, flagged) in _verdict_counts(verdicts).items():
+        fired = sorted({reasons(v) for v in verdicts if v["source"] == source and v["flagged"]})
+        console.print(
+            f"  {source}: {judged} images judged, {flagged} flagged"
+            + (f" ({'; '.join(fired)})" if fired else "")
+        )
+        errors = sum(1 for v in verdicts if v["source"] == source and v["status"] != "ok")
+        stages.check(errors == 0, f"{source} could not judge {errors} images")
+    console.print(f"  {metrics['done']} events done")
+    return verdicts
+
+
+def _verdict_counts(verdicts: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """(images judged, images flagged) by source."""
+    counts: dict[str, tuple[int, int]] = {}
+    for v in verdicts:
+        judged, flagged = counts.get(v["source"], (0, 0))
+        counts[v["source"]] = (judged + 1, flagged + bool(v["flagged"]))
+    return counts
 
 
 def counts_line(counts: dict[str, int]) -> str:

@@ -4,6 +4,12 @@ A static page beside the downloaded images (links are relative, so the folder ca
 served as is). It checks itself: once the page has loaded, a few lines of script count the
 images that decoded and mark any that did not, and the status line at the top says
 "all N images loaded" or names the broken ones — a report that cannot silently show a gap.
+
+Verdicts (any analysis plugin's: `SnapshotIndex.record_verdict`) are shown on their image: a
+flagged image gets a red frame, a "flagged" badge naming the plugin and the rules that fired, and
+a line in the list of flagged images at the top; a judged image that was not flagged says so, and
+a plugin's error is shown as such. Core renders only the verdict's common fields (status,
+flagged, fired, labels, error), never a plugin's own document, so no plugin is special here.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: .8rem; }
 figure { margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .4rem; }
 figure.broken { border: 2px solid #b3261e; }
+figure.flagged { border: 3px solid #c2410c; background: #fff4ed; }
+.badge { display: inline-block; background: #c2410c; color: #fff; border-radius: 3px; padding: 0 .35rem;
+  font-weight: 600; font-size: .75rem; }
+p.verdict { margin: .25rem 0 0; font-size: .75rem; } p.verdict.flagged { color: #9a3412; font-weight: 600; }
+p.verdict.error { color: #b3261e; }
+#flagged li { font-size: .85rem; }
 figure img { width: 100%; height: auto; display: block; background: #000; }
 figcaption { font-size: .75rem; line-height: 1.35; word-break: break-all; }
 figcaption b { font-size: .85rem; }
@@ -70,7 +82,37 @@ def _href(path: str) -> str:
     return quote(path, safe="/")
 
 
-def _figure(row: Mapping[str, Any], path: str) -> str:
+def reasons(verdict: Mapping[str, Any]) -> str:
+    """Why a verdict flagged: the rules that fired, then any further labels (``pack.contact.wechat;
+    labels: text.contact``)."""
+    fired = [str(name) for name in verdict.get("fired") or ()]
+    extra = [str(label) for label in verdict.get("labels") or () if label not in fired]
+    text = ", ".join(fired) or "no rule named"
+    return text + (f"; labels: {', '.join(extra)}" if extra else "")
+
+
+def _verdict_line(verdict: Mapping[str, Any]) -> str:
+    e = html.escape
+    source = e(str(verdict.get("source", "")))
+    if verdict.get("flagged"):
+        return (
+            f'<p class="verdict flagged" data-source="{source}"><span class="badge">flagged</span> '
+            f"{source}: {e(reasons(verdict))}</p>"
+        )
+    if verdict.get("status") not in (None, "ok"):
+        error = verdict.get("error") or ""
+        return (
+            f'<p class="verdict error" data-source="{source}">{source}: {e(str(verdict["status"]))}'
+            f"{': ' + e(str(error)) if error else ''}</p>"
+        )
+    return f'<p class="verdict" data-source="{source}">{source}: not flagged</p>'
+
+
+def _anchor(row: Mapping[str, Any]) -> str:
+    return f"snap-{int(row['id'])}" if row.get("id") is not None else ""
+
+
+def _figure(row: Mapping[str, Any], path: str, verdicts: Sequence[Mapping[str, Any]] = ()) -> str:
     e = html.escape
     when = _iso(int(row["timestamp_ms"]))
     items = "".join(
@@ -79,12 +121,36 @@ def _figure(row: Mapping[str, Any], path: str) -> str:
         if row.get(name) not in (None, "")
     )
     size = f"{row['width']}x{row['height']}"
+    flagged = any(v.get("flagged") for v in verdicts)
+    attrs = f' id="{_anchor(row)}"' if _anchor(row) else ""
+    attrs += ' class="flagged" data-flagged="true"' if flagged else ""
     return (
-        f'<figure data-key="{e(str(row.get("object_key") or row.get("veimagex_uri") or ""))}">'
+        f'<figure data-key="{e(_key(row))}"{attrs}>'
         f'<a href="{e(_href(path))}"><img src="{e(_href(path))}" alt="{e(when)}" width="{int(row["width"])}"'
         f' height="{int(row["height"])}"></a>'
-        f"<figcaption><b>{e(when)}</b> · {e(size)}<dl>{items}</dl></figcaption></figure>"
+        f"<figcaption><b>{e(when)}</b> · {e(size)}"
+        f"{''.join(_verdict_line(v) for v in verdicts)}<dl>{items}</dl></figcaption></figure>"
     )
+
+
+def _flagged_list(
+    streams: Mapping[tuple[str, int], Sequence[Mapping[str, Any]]],
+    verdicts: Mapping[int, Sequence[Mapping[str, Any]]],
+) -> list[str]:
+    e = html.escape
+    items = []
+    for (user, stream_type), group in streams.items():
+        for row in group:
+            for v in verdicts.get(int(row.get("id") or -1), ()):
+                if v.get("flagged"):
+                    items.append(
+                        f'<li><a href="#{_anchor(row)}">{e(_iso(int(row["timestamp_ms"])))} · {e(user)} · '
+                        f"{e(STREAM_KIND.get(stream_type, 'stream'))}</a> — {e(str(v.get('source')))}: "
+                        f"{e(reasons(v))}</li>"
+                    )
+    if not items:
+        return []
+    return [f'<h2>Flagged images ({len(items)})</h2><ul id="flagged">', *items, "</ul>"]
 
 
 def write_report(
@@ -96,9 +162,12 @@ def write_report(
     facts: Sequence[tuple[str, str]],
     counts: Mapping[str, int],
     sheet: str | None,
+    verdicts: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Path:
     """Write the report to `out`. `rows` are index records, `paths` maps each record's
-    `path_key` to its image file relative to `out`'s folder; `facts` are (label, value) lines for the header."""
+    `path_key` to its image file relative to `out`'s folder; `facts` are (label, value) lines for
+    the header; `verdicts` are `SnapshotIndex.verdicts` dicts by the record's ``id``."""
+    verdicts = verdicts or {}
     e = html.escape
     streams: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (r["user_id"], r["stream_type"], r["timestamp_ms"])):
@@ -114,13 +183,16 @@ def write_report(
         *(f"<tr><th>manifest: {e(k)}</th><td>{v}</td></tr>" for k, v in counts.items()),
         "</table>",
     ]
+    parts.extend(_flagged_list(streams, verdicts))
     if sheet is not None:
         parts.append(f'<p><a href="{e(_href(sheet))}">contact sheet ({e(sheet)})</a></p>')
     for (user, stream_type), group in streams.items():
         kind = STREAM_KIND.get(stream_type, "stream")
         parts.append(f"<h2>{e(user)} · {e(kind)} (type {stream_type}) · {len(group)} images</h2>")
         parts.append('<div class="grid">')
-        parts.extend(_figure(row, paths[path_key(row)]) for row in group)
+        parts.extend(
+            _figure(row, paths[path_key(row)], verdicts.get(int(row.get("id") or -1), ())) for row in group
+        )
         parts.append("</div>")
     parts.append(f"<script>{_CHECK}</script></body></html>")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,4 +209,4 @@ def path_key(row: Mapping[str, Any]) -> str:
     return str(row["event_id"]) + "/" + _key(row)
 
 
-__all__ = ["path_key", "write_report"]
+__all__ = ["path_key", "reasons", "write_report"]

@@ -11,21 +11,33 @@ watches its stdin and exits when this process dies, however it dies.
 from __future__ import annotations
 
 import contextlib
-import secrets
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from secrets import token_urlsafe
+from typing import TYPE_CHECKING, Any
 
+from rtcsnap import secrets
+from rtcsnap.profiles import sections_override
+from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.target import StorageTarget
 
 if TYPE_CHECKING:
+    import pluggy
+
+    from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.receiver import Receiver
     from rtcsnap.emulator import Emulator, SnapshotEngine
     from rtcsnap.emulator.callbacks import CallbackSender
     from rtcsnap.testing.storage_servers import RunningServer
 
+log = logging.getLogger(__name__)
+
 APP_ID, ROOM_ID, TASK_ID = "demo_app", "demo_room", "demo_task"
+SLIDE = "Questions after the talk?\nWeChat: rtcdemo2026"
+"""What bob's screen share shows: a slide advertising an off-platform contact, the kind of thing a
+moderation plugin flags (the moderation plugin's demo table enables its contact pack)."""
 ROOM = {
     "room": [
         {
@@ -37,14 +49,14 @@ ROOM = {
                     "user_id": "bob",
                     "streams": [
                         {"type": 0, "width": 640, "height": 480},
-                        {"type": 1, "width": 1920, "height": 1080},
+                        {"type": 1, "width": 1920, "height": 1080, "text": SLIDE},
                     ],
                 },
             ],
         }
     ]
 }
-"""Two cameras and one screen share: what the emulator's synthetic sources show."""
+"""Two cameras and one screen share (showing `SLIDE`): what the emulator's synthetic sources show."""
 STREAMS = (("alice", 0), ("bob", 0), ("bob", 1))
 OPENAPI_KEY = "AKLTdemo"
 SERVICE_KEYED = ("tos", "veimagex")
@@ -60,6 +72,7 @@ class DemoServices:
     engine: SnapshotEngine
     sender: CallbackSender
     receiver: Receiver
+    hooks: HookRunner
     emulator_url: str
     receiver_url: str
     openapi_secret: str
@@ -82,19 +95,32 @@ def storage_server(kind: str) -> Iterator[RunningServer]:
 
 @contextlib.contextmanager
 def demo_services(running: RunningServer, db: Path) -> Iterator[DemoServices]:
-    """The emulator (real clock, the demo room) writing to `running`, and the receiver over `db`."""
+    """The emulator (real clock, the demo room) writing to `running`, and the receiver over `db`
+    running the installed plugins' snapshot hooks, as ``rtcsnap callbacks serve`` does, with the
+    plugins' demo tables (`plugin_sections`) and the read key for their images."""
     from rtcsnap.asgi.server import BackgroundServer
+    from rtcsnap.callbacks.hooks import HookRunner
+    from rtcsnap.callbacks.images import ImageSource
+    from rtcsnap.callbacks.index import SnapshotIndex, database_url
     from rtcsnap.callbacks.receiver import Receiver
     from rtcsnap.emulator import Emulator, EmulatorConfig, EmulatorServer
     from rtcsnap.emulator.callbacks import CallbackSender
     from rtcsnap.emulator.rooms import parse_rooms
     from rtcsnap.emulator.uploads import StorageRouting, Uploader
 
-    callback_secret = secrets.token_urlsafe(18)
-    openapi_secret = secrets.token_urlsafe(24)
+    callback_secret = token_urlsafe(18)
+    openapi_secret = token_urlsafe(24)
     keys = {running.kind: running.write_only} if running.kind in SERVICE_KEYED else {}
+    read_target = _target(running, running.read_only)
     with contextlib.ExitStack() as stack:
-        receiver = Receiver(str(db), callback_secret)
+        plugins = ProviderManager.default().plugin_manager()
+        stack.enter_context(sections_override(plugin_sections(plugins)))
+        index = SnapshotIndex(database_url(str(db)))
+        stack.callback(index.close)
+        images = stack.enter_context(ImageSource(read_target, task_log=None))
+        hooks = HookRunner(index, plugins, images=images)
+        stack.callback(hooks.close, timeout=5.0)
+        receiver = Receiver(index, callback_secret, hooks=hooks)
         stack.callback(receiver.close)
         receiver_server = stack.enter_context(BackgroundServer(receiver))
         receiver_url = receiver_server.url + receiver.path
@@ -113,12 +139,54 @@ def demo_services(running: RunningServer, db: Path) -> Iterator[DemoServices]:
             engine=engine,
             sender=sender,
             receiver=receiver,
+            hooks=hooks,
             emulator_url=server.url,
             receiver_url=receiver_url,
             openapi_secret=openapi_secret,
             rtc_target=_target(running, running.write_only),
-            read_target=_target(running, running.read_only),
+            read_target=read_target,
         )
 
 
-__all__ = ["APP_ID", "OPENAPI_KEY", "ROOM", "ROOM_ID", "STREAMS", "TASK_ID", "DemoServices", "demo_services"]
+def plugin_sections(plugins: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+    """Every plugin's `rtcsnap_demo_sections` answer, merged; a table two plugins both answer is
+    the first's (a warning names the clash), and an answer that is not NAME → table is skipped."""
+    merged: dict[str, dict[str, Any]] = {}
+    for impl in plugins.hook.rtcsnap_demo_sections.get_hookimpls():
+        try:
+            answer = impl.function()
+        except Exception as exc:
+            log.warning(
+                "plugin %s: rtcsnap_demo_sections failed: %s", impl.plugin_name, secrets.redact(str(exc))
+            )
+            continue
+        if answer is None:
+            continue
+        if not isinstance(answer, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) for k, v in answer.items()
+        ):
+            log.warning(
+                "plugin %s: rtcsnap_demo_sections: not a dict of NAME -> table; ignored", impl.plugin_name
+            )
+            continue
+        for name, table in answer.items():
+            if name in merged:
+                log.warning(
+                    "plugin %s: demo table [plugins.%s] already given; ignored", impl.plugin_name, name
+                )
+                continue
+            merged[name] = table
+    return merged
+
+
+__all__ = [
+    "APP_ID",
+    "OPENAPI_KEY",
+    "ROOM",
+    "ROOM_ID",
+    "STREAMS",
+    "TASK_ID",
+    "DemoServices",
+    "demo_services",
+    "plugin_sections",
+]

@@ -22,17 +22,21 @@ PAD = 6
 LABEL_W = 170
 HEADER_H = 64
 BACKGROUND, INK, MUTED, MARK = (24, 26, 30), (235, 235, 235), (150, 150, 150), (230, 70, 60)
+FLAG = (249, 115, 22)
+"""Frame and caption of an image a plugin flagged."""
 STREAM_KIND = {0: "camera", 1: "screen share"}
 
 
 @dataclass(frozen=True)
 class Shot:
-    """One image on the sheet: which stream, when, and the file it was downloaded to."""
+    """One image on the sheet: which stream, when, the file it was downloaded to, and whether a
+    plugin's verdict flagged it (framed and captioned in `FLAG`)."""
 
     user_id: str
     stream_type: int
     timestamp_ms: int
     path: Path
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,13 @@ def contact_sheet(
             columns = column + 1
         x, y = LABEL_W + column * cell_w, HEADER_H + row * cell_h
         sheet.paste(_thumbnail(shot.path), (x, y))
+        if shot.flagged:
+            draw.rectangle([(x - 3, y - 3), (x + THUMB_W + 2, y + THUMB_H + 2)], outline=FLAG, width=3)
         draw.text(
             (x + THUMB_W // 2, y + THUMB_H + 2),
-            _clock(shot.timestamp_ms),
+            _clock(shot.timestamp_ms) + (" · flagged" if shot.flagged else ""),
             font=_font(13),
-            fill=INK,
+            fill=FLAG if shot.flagged else INK,
             anchor="mt",
         )
     for change in changes:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from rtcsnap import secrets
 from rtcsnap.errors import ConfigurationError
 from rtcsnap.profiles.lines import key_lines, line_of
-from rtcsnap.profiles.plugins import PluginSection, plugin_section
+from rtcsnap.profiles.plugins import PluginSection, plugin_section, sections_override
 from rtcsnap.target import Credentials, StorageTarget
 
 if TYPE_CHECKING:
@@ -419,6 +419,7 @@ __all__ = [
     "require",
     "resolve_target",
     "same_keys",
+    "sections_override",
     "volc_credentials_file",
     "volc_section",
 ]

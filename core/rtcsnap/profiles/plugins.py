@@ -12,8 +12,10 @@ No import of `rtcsnap.profiles` at module level: it imports this module.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -66,11 +68,37 @@ class PluginSection:
         return f"{self.path}:{line}: {name}" if line else f"{self.path}: {name}"
 
 
+_override: dict[str, Mapping[str, Any]] | None = None
+_override_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def sections_override(sections: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
+    """While active, `plugin_section` answers from `sections` (NAME → table) instead of the config
+    file, in every thread: how ``rtcsnap demo`` runs plugins self-contained. A name it lacks has no
+    table. Not nestable (the demo is one per process): a second one is a `RuntimeError`."""
+    global _override
+    with _override_lock:
+        if _override is not None:
+            raise RuntimeError("plugin sections are already overridden")
+        _override = {name: copy.deepcopy(dict(table)) for name, table in sections.items()}
+    try:
+        yield
+    finally:
+        with _override_lock:
+            _override = None
+
+
 def plugin_section(name: str, config: Config | None = None) -> PluginSection:
     """``[plugins.NAME]`` of `config`, default the config file in use (`rtcsnap.profiles.load`:
-    `ConfigFileError` when the file is invalid). No file or no such table: an empty section."""
+    `ConfigFileError` when the file is invalid), or of an active `sections_override`. No file or
+    no such table: an empty section."""
     from rtcsnap.profiles import config_path, load
 
+    override = _override
+    if config is None and override is not None:
+        table = override.get(name)
+        return PluginSection(name, table if table is not None else {}, None, table is not None)
     if config is None:
         config = load()
     if config is None:
@@ -147,4 +175,4 @@ def check_sections(
     return readers
 
 
-__all__ = ["PluginSection", "check_sections", "field_name", "plugin_section"]
+__all__ = ["PluginSection", "check_sections", "field_name", "plugin_section", "sections_override"]
