@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -262,11 +263,13 @@ def test_report_images_all_load_in_chromium(
     assert again.status.get("data-broken") == "1" and again.broken == [gone]
 
 
-@pytest.mark.parametrize("kind", ["tos", "kodo"])
+@pytest.mark.parametrize("kind", ["tos", "veimagex", "kodo"])
 def test_demo_on_other_storage(kind: str, tmp_path: Path) -> None:
+    """Also the hooks reading each image back through that storage (veImageX: by its URI's key)."""
     r = run_demo(tmp_path, "--storage", kind, "--seconds", "4", "--clean")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert f"1/{N} storage: a local {kind} server" in r.stdout and "demo ok" in r.stdout
+    assert re.search(r"moderation: (\d+) images judged, [1-9]\d* flagged \(pack\.contact\.wechat\)", r.stdout)
     assert not (tmp_path / "rtcsnap-demo").exists()  # --clean
     _assert_nothing_left(tmp_path / "tmp")
 

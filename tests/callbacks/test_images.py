@@ -84,6 +84,14 @@ def test_fetch_reads_the_image_verified_with_the_given_key(local_s3: LocalS3Serv
         source.fetch(record(bucket))
 
 
+def test_a_veimagex_uri_is_read_by_its_key_part(local_s3: LocalS3Server, bucket: str) -> None:
+    """A veImageX callback names ``SERVICE-STORE/KEY`` and no object key: the key part is fetched,
+    as a download of that record would (`manifest.record_key`)."""
+    announced = dataclasses.replace(record(None), object_key=None, veimagex_uri=f"tos-cn-i-svc001/{KEY}")
+    with ImageSource(target(local_s3, bucket), task_log=None) as source:
+        assert source.fetch(announced).data == b"jpeg-bytes!"
+
+
 def test_a_task_started_here_is_read_through_the_task_log(
     local_s3: LocalS3Server, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,8 +92,11 @@ class ImageSource:
         return fetcher
 
     def fetch(self, record: SnapshotRecord) -> Fetched:
-        """The verified bytes of `record`'s image (`StorageError` as `rtcsnap.storage.fetch` raises)."""
-        key = record.object_key or record.veimagex_uri
+        """The verified bytes of `record`'s image (`StorageError` as `rtcsnap.storage.fetch` raises).
+        The key is the one a download uses (`manifest.record_key`: a veImageX URI's key part)."""
+        from rtcsnap.callbacks.manifest import record_key
+
+        key = record_key({"object_key": record.object_key, "veimagex_uri": record.veimagex_uri})
         if not key:
             raise ValueError(f"event {record.event_id}: the callback names no object key")
         return self.fetcher(record).fetch(key)
