@@ -114,7 +114,12 @@ def test_the_report_marks_each_verdict_on_its_image(tmp_path: Path) -> None:
         1: [verdict(1, "moderation")],
         2: [
             verdict(
-                2, "moderation", flagged=True, fired=["pack.contact.wechat"], labels=["pack.contact.wechat"]
+                2,
+                "moderation",
+                flagged=True,
+                fired=["pack.contact.wechat"],
+                labels=["pack.contact.wechat"],
+                reason="pack.contact.wechat (wechat: abc123)",
             ),
             verdict(2, "thumbs"),
         ],
@@ -142,7 +147,7 @@ def test_the_report_marks_each_verdict_on_its_image(tmp_path: Path) -> None:
         "snap-2": (
             "flagged",
             [
-                ("verdict flagged", "flagged moderation: pack.contact.wechat"),
+                ("verdict flagged", "flagged moderation: pack.contact.wechat (wechat: abc123)"),
                 ("verdict", "thumbs: not flagged"),
             ],
         ),
@@ -153,7 +158,7 @@ def test_the_report_marks_each_verdict_on_its_image(tmp_path: Path) -> None:
         "snap-4": ("", [("verdict error", "moderation: error: text: model crashed")]),
     }
     assert [item.split(" · ", 1)[1] for item in page.listed] == [
-        "bob · screen share — moderation: pack.contact.wechat",
+        "bob · screen share — moderation: pack.contact.wechat (wechat: abc123)",
         "bob · screen share — moderation: nudity; labels: FEMALE_BREAST_EXPOSED",
     ]
     assert reasons({"fired": [], "labels": []}) == "no rule named"

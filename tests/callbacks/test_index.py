@@ -279,7 +279,7 @@ def test_an_index_at_0001_is_upgraded_on_open_with_its_rows(db_url: str) -> None
         idx.close()
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        assert migrations.current(conn) == migrations.head() == "0003"
+        assert migrations.current(conn) == migrations.head() == "0004"
         inspector = sa.inspect(conn)
         assert {"hook_failures", "events", "snapshots", "verdicts", "verdict_labels"} <= set(
             inspector.get_table_names()

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from rtcsnap import secrets
 from rtcsnap.callbacks import index as index_module
 from rtcsnap.callbacks import migrations
 from rtcsnap.callbacks.hooks import HookRunner
 from rtcsnap.callbacks.index import SnapshotIndex, SnapshotIndexError
 from rtcsnap.callbacks.records import SnapshotRecord
+from rtcsnap.callbacks.verdicts import MAX_REASON
 from rtcsnap.errors import ValidationError
 from rtcsnap.hookspecs import hookimpl
 
@@ -63,6 +65,7 @@ def test_a_verdict_is_stored_and_read_back(index: SnapshotIndex) -> None:
         labels=["weapons", "text", "weapons"],
         details=details,
         error="nudity: model failed",
+        reason="text.weapons (买枪)\n  second line",
         at=42.5,
     )
     assert got == sid
@@ -74,6 +77,7 @@ def test_a_verdict_is_stored_and_read_back(index: SnapshotIndex) -> None:
             "flagged": True,
             "fired": ["text.weapons"],
             "labels": ["text", "weapons"],  # deduplicated, sorted
+            "reason": "text.weapons (买枪) second line",  # one line
             "details": details,
             "error": "nudity: model failed",
             "created_at": 42.5,
@@ -138,6 +142,7 @@ def test_a_hook_records_against_the_record_it_was_given(index: SnapshotIndex) ->
         ({"details": "[1, 2]"}, "details"),
         ({"details": {"when": object()}}, "details"),
         ({"source": ""}, "source"),
+        ({"reason": ["text.weapons"]}, "reason"),
     ],
 )
 def test_bad_verdicts_are_refused_naming_the_argument(
@@ -148,6 +153,16 @@ def test_bad_verdicts_are_refused_naming_the_argument(
         judge(index, sid, **kw)
     assert caught.value.paths == [path]
     assert index.verdicts() == []
+
+
+def test_a_reason_is_one_redacted_bounded_line_and_optional(index: SnapshotIndex) -> None:
+    sid = fill(index, 1)[0]["id"]
+    secrets.register("reason-secret-7c1e")
+    judge(index, sid, flagged=True, reason="matched reason-secret-7c1e " + "x" * 2000)
+    [verdict] = index.verdicts()
+    assert "reason-secret-7c1e" not in verdict["reason"] and len(verdict["reason"]) == MAX_REASON
+    judge(index, sid, flagged=False)  # the replacement gives none: none is kept
+    assert index.verdicts()[0]["reason"] is None
 
 
 def test_flagged_and_label_filter_in_sql_and_paginate(index: SnapshotIndex) -> None:
@@ -188,6 +203,33 @@ def test_with_verdicts_adds_each_rows_verdicts(index: SnapshotIndex) -> None:
     assert "verdicts" not in all_rows(index)[0]  # only when asked for
 
 
+def test_an_index_at_0003_is_upgraded_keeping_its_verdicts(db_url: str) -> None:
+    """0004 adds `reason` in place: an index taken back to 0003 (its downgrade drops the column)
+    opens again at 0004 with its verdicts whole, reason None."""
+    idx = SnapshotIndex(db_url)
+    try:
+        sid = fill(idx, 1)[0]["id"]
+        judge(idx, sid, flagged=True, fired=["r"], labels=["x"], reason="r (seen)")
+    finally:
+        idx.close()
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn, conn.begin():
+        from alembic import command
+
+        command.downgrade(migrations.config(conn), "0003")
+        assert "reason" not in {c["name"] for c in sa.inspect(conn).get_columns("verdicts")}
+    engine.dispose()
+    idx = SnapshotIndex(db_url)
+    try:
+        [verdict] = idx.verdicts()
+        assert (verdict["snapshot_id"], verdict["fired"], verdict["labels"]) == (sid, ["r"], ["x"])
+        assert verdict["reason"] is None
+        judge(idx, sid, flagged=True, reason="r (again)")
+        assert idx.verdicts()[0]["reason"] == "r (again)"
+    finally:
+        idx.close()
+
+
 def test_an_index_at_0002_is_upgraded_keeping_its_rows(db_url: str) -> None:
     engine = sa.create_engine(db_url)
     with engine.connect() as conn, conn.begin():
@@ -205,9 +247,10 @@ def test_an_index_at_0002_is_upgraded_keeping_its_rows(db_url: str) -> None:
         idx.close()
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        assert migrations.current(conn) == "0003"
+        assert migrations.current(conn) == migrations.head() == "0004"
         inspector = sa.inspect(conn)
         assert {c["name"] for c in inspector.get_columns("verdicts")} == {
+            "reason",
             "id",
             "snapshot_id",
             "source",

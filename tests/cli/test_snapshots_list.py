@@ -198,6 +198,7 @@ def test_json_lines_carry_each_images_verdicts(judged: str) -> None:
         "flagged": True,
         "fired": ["nudity.exposed", "text.weapons"],
         "labels": ["nudity", "weapons"],
+        "reason": None,
         "details": {"findings": [{"detector": "text", "text": ["买枪"]}]},
         "error": None,
     }

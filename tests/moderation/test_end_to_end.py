@@ -98,6 +98,8 @@ def test_forbidden_text_on_one_stream_flags_exactly_its_images(
     listed = [json.loads(line) for line in r.stdout.splitlines()]
     assert {d["object_key"] for d in listed} == alice
     assert all(d["verdicts"][0]["fired"] == ["text.weapons"] for d in listed)
+    assert all(d["verdicts"][0]["reason"] == "text.weapons (buy guns)" for d in listed), listed  # what it saw
+    assert all(r["verdicts"][0]["reason"] is None for r in rows if r["user_id"] != "alice")
     by_label = run_cli("snapshots", "list", "--db", str(db), "--flagged", "--label", "text.weapons", "--json")
     assert {json.loads(line)["object_key"] for line in by_label.stdout.splitlines()} == alice
 

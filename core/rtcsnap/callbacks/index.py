@@ -110,6 +110,7 @@ verdicts = sa.Table(
     sa.Column("fired", sa.Text),
     sa.Column("details", sa.Text),
     sa.Column("created_at", sa.Float),
+    sa.Column("reason", sa.Text),
 )
 verdict_labels = sa.Table(
     "verdict_labels",
@@ -383,21 +384,30 @@ class SnapshotIndex:
         labels: Iterable[str],
         details: Mapping[str, Any] | str,
         error: str | None = None,
+        reason: str | None = None,
         at: float | None = None,
     ) -> int:
         """Store what `source` (the analysing plugin's name) concluded about one image: `snapshot`
         is its row id (``id`` of a `snapshots` item) or the `SnapshotRecord` a hook was given.
         `status` ok|partial|error, `flagged` whether it needs a human, `fired` the rule names,
         `labels` what `snapshots(label=…)` filters on, `details` the plugin's whole verdict (a
-        mapping, or the JSON text of an object), `error` what went wrong (redacted); `at` defaults
-        to now. Returns the snapshot's row id.
+        mapping, or the JSON text of an object), `error` what went wrong and `reason` why it was
+        flagged (what a report shows: ``pack.contact.wechat (wechat: abc123)``), one redacted line
+        each; `at` defaults to now. Returns the snapshot's row id.
 
         Idempotent: an upsert on (snapshot, source), the row and its labels replaced in one
         transaction, so a hook replayed by ``snapshots replay-hooks`` re-judges instead of adding a
         second verdict. Raises `ValidationError` for a bad argument, `SnapshotIndexError` for an
         unknown snapshot or a failed write (nothing is then stored)."""
         verdict = verdict_input(
-            source, status=status, flagged=flagged, fired=fired, labels=labels, details=details, error=error
+            source,
+            status=status,
+            flagged=flagged,
+            fired=fired,
+            labels=labels,
+            details=details,
+            error=error,
+            reason=reason,
         )
         when = time.time() if at is None else float(at)
         if isinstance(snapshot, bool) or not isinstance(snapshot, int | SnapshotRecord):
@@ -419,6 +429,7 @@ class SnapshotIndex:
                     "status": verdict.status,
                     "flagged": verdict.flagged,
                     "error": verdict.error,
+                    "reason": verdict.reason,
                     "fired": verdict.fired,
                     "details": verdict.details,
                     "created_at": when,

@@ -4,7 +4,8 @@ Why core has this at all: moderation today, thumbnails or face detection tomorro
 on arrival (`rtcsnap_snapshot_received`), and their answers must be queryable the same way
 (``rtcsnap snapshots list --flagged --label L``) without core knowing any of them. So core fixes
 the envelope — who said it (`source`), how the analysis went (`status`), whether the image needs a
-human (`flagged`), which rules fired, which labels apply — and keeps the plugin's own document
+human (`flagged`), which rules fired, which labels apply, why in one line a human reads
+(`reason`: what the rule saw, e.g. the OCR text that matched) — and keeps the plugin's own document
 (`details`) as opaque JSON. This module only checks and encodes that envelope (no SQL, no
 SQLAlchemy: `SnapshotIndex.record_verdict` stores it, `SnapshotIndex.verdicts` reads it back).
 """
@@ -24,7 +25,8 @@ VERDICT_STATUSES = ("ok", "partial", "error")
 MAX_NAME = 255
 """Longest source, rule name or label (the columns are VARCHAR(255))."""
 MAX_ERROR = 1000
-VERDICT_KEYS = ("source", "status", "flagged", "fired", "labels", "details", "error")
+MAX_REASON = 1000
+VERDICT_KEYS = ("source", "status", "flagged", "fired", "labels", "reason", "details", "error")
 """The keys of a verdict as `rtcsnap snapshots list --json` prints it (docs/json-output.md)."""
 
 
@@ -40,6 +42,7 @@ class VerdictInput:
     details: str
     labels: tuple[str, ...]
     error: str | None
+    reason: str | None = None
 
 
 def _name(value: object, path: str) -> str:
@@ -82,15 +85,20 @@ def verdict_input(
     labels: Iterable[str],
     details: Mapping[str, Any] | str,
     error: str | None,
+    reason: str | None = None,
 ) -> VerdictInput:
-    """Check a plugin's verdict (every problem a `ValidationError` naming the argument)."""
+    """Check a plugin's verdict (every problem a `ValidationError` naming the argument). `error`
+    and `reason` become one redacted line each (at most `MAX_ERROR` / `MAX_REASON` characters)."""
     if status not in VERDICT_STATUSES:
         raise ValidationError(f"must be one of {', '.join(VERDICT_STATUSES)}", path="status")
     if not isinstance(flagged, bool):
         raise ValidationError("must be a bool", path="flagged")
     if error is not None and not isinstance(error, str):
         raise ValidationError("must be a string or None", path="error")
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError("must be a string or None", path="reason")
     line = None if error is None else secrets.redact(" ".join(error.split()))[:MAX_ERROR]
+    why = None if reason is None else secrets.redact(" ".join(reason.split()))[:MAX_REASON] or None
     return VerdictInput(
         source=_name(source, "source"),
         status=status,
@@ -99,6 +107,7 @@ def verdict_input(
         details=_details(details),
         labels=tuple(sorted(set(_names(labels, "labels")))),
         error=line,
+        reason=why,
     )
 
 
@@ -112,6 +121,7 @@ def verdict_output(row: Mapping[str, Any], labels: Sequence[str]) -> dict[str, A
         "flagged": bool(row["flagged"]),
         "fired": json.loads(row["fired"]),
         "labels": sorted(labels),
+        "reason": row.get("reason"),
         "details": json.loads(row["details"]),
         "error": row["error"],
         "created_at": row["created_at"],
@@ -120,6 +130,7 @@ def verdict_output(row: Mapping[str, Any], labels: Sequence[str]) -> dict[str, A
 
 __all__ = [
     "MAX_NAME",
+    "MAX_REASON",
     "VERDICT_KEYS",
     "VERDICT_STATUSES",
     "VerdictInput",

@@ -280,8 +280,6 @@ def _stages(
 
 def _hooks(stages: Stages, svc: DemoServices, console: Console) -> list[dict[str, Any]]:
     """Wait for every hook to finish every image, then the verdicts the plugins stored."""
-    from rtcsnap.demo.report import reasons
-
     names = [impl.name for impl in svc.hooks.implementations]
     if not names:
         console.print("  no installed plugin implements rtcsnap_snapshot_received")
@@ -296,7 +294,9 @@ def _hooks(stages: Stages, svc: DemoServices, console: Console) -> list[dict[str
     )
     verdicts = svc.receiver.index.verdicts()
     for source, (judged, flagged) in _verdict_counts(verdicts).items():
-        fired = sorted({reasons(v) for v in verdicts if v["source"] == source and v["flagged"]})
+        fired = sorted(
+            {rule for v in verdicts if v["source"] == source and v["flagged"] for rule in v["fired"]}
+        )
         console.print(
             f"  {source}: {judged} images judged, {flagged} flagged"
             + (f" ({'; '.join(fired)})" if fired else "")

@@ -9,7 +9,7 @@ Verdicts (any analysis plugin's: `SnapshotIndex.record_verdict`) are shown on th
 flagged image gets a red frame, a "flagged" badge naming the plugin and the rules that fired, and
 a line in the list of flagged images at the top; a judged image that was not flagged says so, and
 a plugin's error is shown as such. Core renders only the verdict's common fields (status,
-flagged, fired, labels, error), never a plugin's own document, so no plugin is special here.
+flagged, reason, fired, labels, error), never a plugin's own document, so no plugin is special here.
 """
 
 from __future__ import annotations
@@ -83,8 +83,11 @@ def _href(path: str) -> str:
 
 
 def reasons(verdict: Mapping[str, Any]) -> str:
-    """Why a verdict flagged: the rules that fired, then any further labels (``pack.contact.wechat;
-    labels: text.contact``)."""
+    """Why a verdict flagged: its `reason` line when the plugin gave one (``pack.contact.wechat
+    (wechat: rtcdemo2026)``), else the rules that fired, then any further labels
+    (``pack.contact.wechat; labels: text.contact``)."""
+    if verdict.get("reason"):
+        return str(verdict["reason"])
     fired = [str(name) for name in verdict.get("fired") or ()]
     extra = [str(label) for label in verdict.get("labels") or () if label not in fired]
     text = ", ".join(fired) or "no rule named"

@@ -45,11 +45,7 @@ def image_json(
 
 
 def _line(key: str, verdict: Verdict) -> str:
-    hits = "; ".join(
-        f"{h.rule} ({h.matched or h.keyword or h.label}{f' {h.score:.2f}' if h.score is not None else ''})"
-        for h in verdict.hits
-    )
-    return f"FLAGGED {key}: {hits or ', '.join(verdict.fired)}"
+    return f"FLAGGED {key}: {verdict.reason()}"
 
 
 def _settings(rules_file: Path | None, workers: int | None) -> Settings:

@@ -101,6 +101,7 @@ def store(index: SnapshotIndex, record: SnapshotRecord | int, verdict: Verdict) 
         labels=labels_of(verdict),
         details=verdict.model_dump_json(),
         error=verdict.error,
+        reason=verdict.reason(),
     )
 
 

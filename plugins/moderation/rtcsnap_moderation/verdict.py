@@ -124,5 +124,18 @@ class Verdict(_Model):
         """The finding of `detector`, if it ran."""
         return next((f for f in self.findings if f.detector == detector), None)
 
+    def reason(self) -> str | None:
+        """Why it was flagged, in one line: each hit's rule with what it saw (the matched text,
+        else the keyword or label, and the score), ``text.weapons (buy guns); nudity
+        (FEMALE_BREAST_EXPOSED 0.91)``; the fired rules when there is no hit; None unless flagged.
+        What ``rtcsnap moderate`` prints and the index stores as the verdict's ``reason``."""
+        if not self.flagged:
+            return None
+        hits = "; ".join(
+            f"{h.rule} ({h.matched or h.keyword or h.label}{f' {h.score:.2f}' if h.score is not None else ''})"
+            for h in self.hits
+        )
+        return hits or ", ".join(self.fired)
+
 
 __all__ = ["SCHEMA_VERSION", "Box", "Detection", "Finding", "ImageInfo", "RuleHit", "TextLine", "Verdict"]
