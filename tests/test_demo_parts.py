@@ -3,7 +3,6 @@ report's verdict marks (`write_report`), each checked on what it produces."""
 
 from __future__ import annotations
 
-import logging
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 from rtcsnap.demo.report import path_key, reasons, write_report
 from rtcsnap.demo.services import plugin_sections
 from rtcsnap.hookspecs import hookimpl
-from rtcsnap.providers.manager import ProviderManager
+from rtcsnap.providers.manager import PluginLoadWarning, ProviderManager
 
 
 class Tables:
@@ -27,9 +26,9 @@ class Tables:
         return self.answer
 
 
-def test_demo_tables_are_merged_first_answer_wins_and_bad_answers_are_skipped(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_demo_tables_are_merged_first_answer_wins_and_bad_answers_are_skipped() -> None:
+    """Each bad answer is reported as the manager reports any plugin's failure (its `errors`, one
+    warning each)."""
     mgr = ProviderManager()  # no entry points: only these plugins
     plugins = [
         Tables("a", {"moderation": {"packs": ["contact"]}}),
@@ -40,17 +39,18 @@ def test_demo_tables_are_merged_first_answer_wins_and_bad_answers_are_skipped(
     ]
     for plugin in plugins:
         mgr.add_plugin(plugin, plugin.__name__)
-    with caplog.at_level(logging.WARNING, logger="rtcsnap.demo.services"):
-        merged = plugin_sections(mgr.plugin_manager())
+    with pytest.warns(PluginLoadWarning):
+        merged = plugin_sections(mgr)
     assert len(merged) == 2 and merged["thumbs"] == {"size": 64}
     # pluggy calls the last registered first: whichever answered first keeps its table
     assert merged["moderation"]["packs"] in (["contact"], ["other"])
-    text = caplog.text
+    text = "\n".join(str(e) for e in mgr.errors)
     assert "[plugins.moderation] already given" in text
     assert (
-        "plugin d: rtcsnap_demo_sections: not a dict" in text
-        and "plugin e: rtcsnap_demo_sections failed: boom" in text
+        "plugin 'd': rtcsnap_demo_sections: not a dict" in text
+        and "plugin 'e': rtcsnap_demo_sections failed: RuntimeError: boom" in text
     )
+    assert len(mgr.errors) == 3
 
 
 def row(n: int, user: str, stream_type: int) -> dict[str, Any]:

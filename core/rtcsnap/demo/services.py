@@ -11,20 +11,17 @@ watches its stdin and exits when this process dies, however it dies.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_urlsafe
 from typing import TYPE_CHECKING, Any
 
-from rtcsnap import secrets
 from rtcsnap.profiles import sections_override
 from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.target import StorageTarget
 
 if TYPE_CHECKING:
-    import pluggy
 
     from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.receiver import Receiver
@@ -32,8 +29,7 @@ if TYPE_CHECKING:
     from rtcsnap.emulator.callbacks import CallbackSender
     from rtcsnap.testing.storage_servers import RunningServer
 
-log = logging.getLogger(__name__)
-
+HOOK = "rtcsnap_demo_sections"
 APP_ID, ROOM_ID, TASK_ID = "demo_app", "demo_room", "demo_task"
 SLIDE = "Questions after the talk?\nWeChat: rtcdemo2026"
 """What bob's screen share shows: a slide advertising an off-platform contact, the kind of thing a
@@ -113,8 +109,9 @@ def demo_services(running: RunningServer, db: Path) -> Iterator[DemoServices]:
     keys = {running.kind: running.write_only} if running.kind in SERVICE_KEYED else {}
     read_target = _target(running, running.read_only)
     with contextlib.ExitStack() as stack:
-        plugins = ProviderManager.default().plugin_manager()
-        stack.enter_context(sections_override(plugin_sections(plugins)))
+        manager = ProviderManager.default()
+        stack.enter_context(sections_override(plugin_sections(manager)))
+        plugins = manager.plugin_manager()
         index = SnapshotIndex(database_url(str(db)))
         stack.callback(index.close)
         images = stack.enter_context(ImageSource(read_target, task_log=None))
@@ -148,31 +145,28 @@ def demo_services(running: RunningServer, db: Path) -> Iterator[DemoServices]:
         )
 
 
-def plugin_sections(plugins: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+def plugin_sections(manager: ProviderManager) -> dict[str, dict[str, Any]]:
     """Every plugin's `rtcsnap_demo_sections` answer, merged; a table two plugins both answer is
-    the first's (a warning names the clash), and an answer that is not NAME → table is skipped."""
+    the first's. A raising plugin, an answer that is not NAME → table, and a clash are each reported
+    as the manager reports a plugin's failure (one warning; `RTCSNAP_STRICT_PLUGINS=1`: an error)."""
     merged: dict[str, dict[str, Any]] = {}
-    for impl in plugins.hook.rtcsnap_demo_sections.get_hookimpls():
+    for impl in manager.plugin_manager().hook.rtcsnap_demo_sections.get_hookimpls():
         try:
             answer = impl.function()
         except Exception as exc:
-            log.warning(
-                "plugin %s: rtcsnap_demo_sections failed: %s", impl.plugin_name, secrets.redact(str(exc))
-            )
+            manager.plugin_failed(impl.plugin_name, f"{HOOK} failed: {type(exc).__name__}: {exc}")
             continue
         if answer is None:
             continue
         if not isinstance(answer, dict) or not all(
             isinstance(k, str) and isinstance(v, dict) for k, v in answer.items()
         ):
-            log.warning(
-                "plugin %s: rtcsnap_demo_sections: not a dict of NAME -> table; ignored", impl.plugin_name
-            )
+            manager.plugin_failed(impl.plugin_name, f"{HOOK}: not a dict of NAME -> table; ignored")
             continue
         for name, table in answer.items():
             if name in merged:
-                log.warning(
-                    "plugin %s: demo table [plugins.%s] already given; ignored", impl.plugin_name, name
+                manager.plugin_failed(
+                    impl.plugin_name, f"{HOOK}: table [plugins.{name}] already given; ignored"
                 )
                 continue
             merged[name] = table
