@@ -457,8 +457,8 @@ class SnapshotIndex:
 
     def verdicts(self, snapshot_id: int | None = None, source: str | None = None) -> list[dict[str, Any]]:
         """Stored verdicts (of one snapshot and/or one source, or all), by snapshot then source:
-        dicts of snapshot_id, source, status, flagged, fired (list), labels (sorted list), details
-        (the plugin's document), error and created_at."""
+        dicts of snapshot_id, source, status, flagged, fired (list), labels (sorted list), reason,
+        details (the plugin's document), error and created_at."""
         v = verdicts.c
         query = sa.select(verdicts).order_by(v.snapshot_id, v.source)
         if snapshot_id is not None:
@@ -466,9 +466,7 @@ class SnapshotIndex:
         if source is not None:
             query = query.where(v.source == source)
         with self._read() as conn:
-            rows = [dict(row._mapping) for row in conn.execute(query)]
-            labels = _labels_of(conn, [int(row["id"]) for row in rows])
-        return [verdict_output(row, labels.get(int(row["id"]), [])) for row in rows]
+            return _verdict_dicts(conn, [query])
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         """The stored event (its raw body included), or None."""
@@ -624,19 +622,23 @@ def _labels_of(conn: Connection, verdict_ids: Sequence[int]) -> dict[int, list[s
     return out
 
 
+def _verdict_dicts(conn: Connection, queries: Iterable[sa.Select[Any]]) -> list[dict[str, Any]]:
+    """The verdict rows `queries` select, with their labels, as `verdict_output` dicts."""
+    rows = [dict(row._mapping) for query in queries for row in conn.execute(query)]
+    labels = _labels_of(conn, [int(row["id"]) for row in rows])
+    return [verdict_output(row, labels.get(int(row["id"]), [])) for row in rows]
+
+
 def _verdicts_of(conn: Connection, snapshot_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """The verdicts of these snapshots, by snapshot id, each list by source."""
     v = verdicts.c
-    rows: list[dict[str, Any]] = []
-    for chunk in _chunks(snapshot_ids):
-        query = sa.select(verdicts).where(v.snapshot_id.in_(chunk)).order_by(v.snapshot_id, v.source)
-        rows += [dict(row._mapping) for row in conn.execute(query)]
-    labels = _labels_of(conn, [int(row["id"]) for row in rows])
+    order = (v.snapshot_id, v.source)
+    queries = (
+        sa.select(verdicts).where(v.snapshot_id.in_(c)).order_by(*order) for c in _chunks(snapshot_ids)
+    )
     out: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(int(row["snapshot_id"]), []).append(
-            verdict_output(row, labels.get(int(row["id"]), []))
-        )
+    for verdict in _verdict_dicts(conn, queries):
+        out.setdefault(verdict["snapshot_id"], []).append(verdict)
     return out
 
 

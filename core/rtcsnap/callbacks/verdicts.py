@@ -33,7 +33,7 @@ VERDICT_KEYS = ("source", "status", "flagged", "fired", "labels", "reason", "det
 @dataclass(frozen=True)
 class VerdictInput:
     """A verdict checked and encoded for its row: `fired` and `details` as JSON text, `labels`
-    deduplicated and sorted, `error` one redacted line."""
+    deduplicated and sorted, `error` and `reason` one redacted line each."""
 
     source: str
     status: str
@@ -55,6 +55,15 @@ def _names(values: Iterable[str], path: str) -> list[str]:
     if isinstance(values, str | bytes):  # a str is iterable: "abc" would become three names
         raise ValidationError("must be a list of strings, not one string", path=path)
     return [_name(v, f"{path}[{n}]") for n, v in enumerate(values)]
+
+
+def _line(value: object, path: str, limit: int) -> str | None:
+    """`value` as one redacted line of at most `limit` characters (None, or blank: None)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("must be a string or None", path=path)
+    return secrets.redact(" ".join(value.split()))[:limit] or None
 
 
 def _details(details: Mapping[str, Any] | str) -> str:
@@ -93,12 +102,6 @@ def verdict_input(
         raise ValidationError(f"must be one of {', '.join(VERDICT_STATUSES)}", path="status")
     if not isinstance(flagged, bool):
         raise ValidationError("must be a bool", path="flagged")
-    if error is not None and not isinstance(error, str):
-        raise ValidationError("must be a string or None", path="error")
-    if reason is not None and not isinstance(reason, str):
-        raise ValidationError("must be a string or None", path="reason")
-    line = None if error is None else secrets.redact(" ".join(error.split()))[:MAX_ERROR]
-    why = None if reason is None else secrets.redact(" ".join(reason.split()))[:MAX_REASON] or None
     return VerdictInput(
         source=_name(source, "source"),
         status=status,
@@ -106,8 +109,8 @@ def verdict_input(
         fired=json.dumps(_names(fired, "fired"), ensure_ascii=False),
         details=_details(details),
         labels=tuple(sorted(set(_names(labels, "labels")))),
-        error=line,
-        reason=why,
+        error=_line(error, "error", MAX_ERROR),
+        reason=_line(reason, "reason", MAX_REASON),
     )
 
 
