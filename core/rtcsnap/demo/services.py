@@ -22,7 +22,6 @@ from rtcsnap.providers.manager import ProviderManager
 from rtcsnap.target import StorageTarget
 
 if TYPE_CHECKING:
-
     from rtcsnap.callbacks.hooks import HookRunner
     from rtcsnap.callbacks.receiver import Receiver
     from rtcsnap.emulator import Emulator, SnapshotEngine
